@@ -1,0 +1,58 @@
+"""CLI root: `flask db upgrade|downgrade|current|revision` over Alembic in lms/migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+db_cli = AppGroup("db", help="Database schema (Alembic).")
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Revision ids are a date plus a counter, so files sort by date:
+    # 20261122_0001_units_and_people.py
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    config.set_main_option("sqlalchemy.url",
+                           (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" for an empty database)."""
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("current")
+def current() -> None:
+    """Print the revision the database is at."""
+    command.current(alembic_config())
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--rev-id", required=True, help="date-based id, e.g. 20261122_0002")
+def revision(message: str, rev_id: str) -> None:
+    """Autogenerate a new revision against the models."""
+    command.revision(alembic_config(), message=message, autogenerate=True, rev_id=rev_id)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)

@@ -1,0 +1,81 @@
+"""Configuration: defaults, then an optional TOML file, then LMS_* environment, then the mapping
+passed to create_app. Later sources win."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lms.errors import ConfigError
+
+INSECURE_SECRET = "insecure-development-secret-change-me"  # noqa: S105 (it is the sentinel)
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",  # production | development | testing; production refuses the dev IdP
+    "TESTING": False,
+    "SECRET_KEY": INSECURE_SECRET,
+    "PII_KEY": None,  # key for personal-ID hashing; derived from SECRET_KEY when unset
+    "DATABASE_URL": f"sqlite:///{ROOT / 'instance' / 'hocvuso.sqlite3'}",
+    "DATABASE_ECHO": False,
+    "STORAGE_DIR": str(ROOT / "instance" / "storage"),
+    "CONFIG_FILE": str(ROOT / "instance" / "hocvuso.toml"),
+    "DEV_IDP": False,
+    "DEV_IDP_ISSUER": "http://127.0.0.1:5000/dev-idp",
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "BROKER_URL": None,
+    "PROXY_FIX": 0,  # number of trusted reverse proxies in front of the app
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "UNIT_IMPORT_MAX_ROWS": 200_000,
+    "ROOT_UNIT_CODE": "BGDDT",
+    "ROOT_UNIT_NAME": "Bộ Giáo dục và Đào tạo",
+}
+
+_BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _coerce(key: str, value: str) -> Any:
+    if key in _BOOL_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT_KEYS:
+        return int(value)
+    return value
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge the four sources. Raises ConfigError for an unreadable file or an insecure secret."""
+    config = dict(DEFAULTS)
+    env = {k[4:]: v for k, v in os.environ.items() if k.startswith("LMS_")}
+    overrides = dict(overrides or {})
+    path = overrides.get("CONFIG_FILE") or env.get("CONFIG_FILE") or config["CONFIG_FILE"]
+    file_values: dict[str, Any] = {}
+    if path and Path(path).is_file():
+        try:
+            file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {path}: {exc}") from exc
+    config.update({k.upper(): v for k, v in file_values.items()})
+    config.update({k: _coerce(k, v) for k, v in env.items()})
+    config.update(overrides)
+    if config["TESTING"]:
+        config["ENV"] = "testing"
+    _check(config)
+    return config
+
+
+def _check(config: dict[str, Any]) -> None:
+    if config["ENV"] not in {"production", "development", "testing"}:
+        raise ConfigError("LMS_ENV must be production, development or testing")
+    if not config["TESTING"] and config["SECRET_KEY"] == INSECURE_SECRET:
+        raise ConfigError(
+            "LMS_SECRET_KEY is the insecure default; set it (make run writes one to "
+            "instance/hocvuso.toml)"
+        )
+    if config["DEV_IDP"] and config["ENV"] == "production":
+        raise ConfigError("LMS_DEV_IDP=1 is refused in production mode (set LMS_ENV=development)")

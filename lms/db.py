@@ -1,0 +1,147 @@
+"""Engine, declarative base with a constraint naming convention, and the one session per
+request / command / job. Services use `session` and flush; only the owner commits."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; store timezone-aware UTC (STYLE.md rule 10)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def path_string(length: int = 255) -> String:
+    """A byte-ordered string column: materialised paths compare and range-scan as bytes."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; hand it to
+        # SQLAlchemy (docs: "Serializable isolation / Savepoints / Transactional DDL").
+        engine = create_engine(url, echo=echo, connect_args={"isolation_level": None,
+                                                             "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    if not _is_memory(dbapi_connection):
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _is_memory(dbapi_connection: Any) -> bool:
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    return not row or not row[2]
+
+
+class Database:
+    """Per-app holder of the engine and the session factory (tests swap the factory)."""
+
+    def __init__(self, url: str, echo: bool = False):
+        self.engine = make_engine(url, echo=echo)
+        self.session_factory: sessionmaker[Session] = sessionmaker(self.engine,
+                                                                   expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["lms_db"]
+
+
+def _get_session() -> Session:
+    if not has_app_context():
+        raise RuntimeError("no app context: the session belongs to a request, command or job")
+    if "lms_session" not in g:
+        g.lms_session = get_db().session_factory()
+    return g.lms_session
+
+
+session: Session = LocalProxy(_get_session)  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """For CLI commands and jobs: commit once at the end, roll back on any error."""
+    current = _get_session()
+    try:
+        yield current
+        current.commit()
+    except BaseException:
+        current.rollback()
+        raise
+
+
+def init_app(app: Flask) -> None:
+    database = Database(app.config["DATABASE_URL"], echo=app.config["DATABASE_ECHO"])
+    app.extensions["lms_db"] = database
+
+    @app.after_request
+    def _commit(response):  # the request's one commit (STYLE.md rule 3)
+        current = g.pop("lms_session", None)
+        if current is not None:
+            try:
+                if response.status_code < 400:
+                    current.commit()
+                else:
+                    current.rollback()
+            finally:
+                current.close()
+        return response
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        current = g.pop("lms_session", None)
+        if current is not None:
+            current.rollback()
+            current.close()

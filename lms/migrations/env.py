@@ -1,0 +1,32 @@
+"""Alembic environment: our metadata, our engine settings (SQLite pragmas included)."""
+
+from alembic import context
+
+from lms.db import make_engine
+from lms.models import metadata
+
+config = context.config
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:  # tests hand in their own connection
+        _run(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=metadata,
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      compare_type=True, transaction_per_migration=False)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `flask db upgrade`")
+run_migrations()

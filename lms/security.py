@@ -1,0 +1,67 @@
+"""CSRF on every form, security headers on every response, Flask-Login with sessions that
+the server can invalidate (the cookie carries the user's session epoch)."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+
+from lms.db import session
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+@login_manager.user_loader
+def _load_user(cookie_id: str):
+    from lms.people.models import User
+
+    user_id, _, epoch = cookie_id.partition(".")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = session.execute(select(User).where(User.id == int(user_id))).scalar_one_or_none()
+    # A bumped epoch (logout, disable, role removal) invalidates every older cookie.
+    if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+def _headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    # Personal data must not sit in shared or browser caches: anything dynamic that a signed-in
+    # user sees, and every API answer, is no-store. Static files keep their caching.
+    if request.endpoint != "static" and (
+        request.path.startswith("/api/") or current_user.is_authenticated
+    ):
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    app.after_request(_headers)
