@@ -1,0 +1,80 @@
+# Hocvuso: `make run` serves a living demo; `make test` runs the whole suite on SQLite and
+# PostgreSQL. Both install what they need (system packages too, via apt when run as root).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+APT_TEST_PACKAGES := postgresql chromium fonts-noto-core poppler-utils
+APT_BENCH_PACKAGES := postgresql wrk
+APT_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+export LMS_DEV_IDP ?= 1
+export LMS_ENV ?= development
+
+.PHONY: run test bench lint install install-dev system-packages system-packages-test \
+        translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+# Only what is missing is installed; as a non-root user we say what to install instead.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (install them with apt as root)"; exit 1; fi; \
+	fi
+endef
+
+system-packages:
+	$(call apt_install,$(APT_RUN_PACKAGES))
+
+system-packages-test: system-packages
+	$(call apt_install,$(APT_TEST_PACKAGES))
+
+translations: | $(BIN)/python
+	@$(BIN)/python -m lms.i18n_compile
+
+instance/hocvuso.toml:
+	@mkdir -p instance
+	@$(BIN)/python -c "import secrets; print('SECRET_KEY = \"' + secrets.token_urlsafe(48) + '\"')" > $@
+	@chmod 600 $@
+	@echo "wrote a new secret key to $@"
+
+run: system-packages install instance/hocvuso.toml
+	$(FLASK) db upgrade
+	$(FLASK) units load-official
+	$(FLASK) demo load
+	@echo ""
+	@echo "  Hocvuso is at http://127.0.0.1:5000/  (sign in: http://127.0.0.1:5000/auth/login)"
+	@echo "  API: http://127.0.0.1:5000/api/v1/openapi.json   health: /healthz"
+	@echo ""
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: system-packages-test install-dev
+	CI=$${CI:-} $(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: system-packages install-dev
+	$(call apt_install,$(APT_BENCH_PACKAGES))
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
