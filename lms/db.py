@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -99,12 +99,21 @@ def get_db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["lms_db"]
 
 
-def _get_session() -> Session:
+def unit_of_work() -> dict[str, Any]:
+    """State that lives exactly as long as the current request, or else the app context
+    (a CLI command or a job). Not `g`: an app context may outlive several requests."""
+    if has_request_context():
+        return request.environ.setdefault("lms.unit_of_work", {})
     if not has_app_context():
         raise RuntimeError("no app context: the session belongs to a request, command or job")
-    if "lms_session" not in g:
-        g.lms_session = get_db().session_factory()
-    return g.lms_session
+    return g.setdefault("lms_unit_of_work", {})
+
+
+def _get_session() -> Session:
+    store = unit_of_work()
+    if "session" not in store:
+        store["session"] = get_db().session_factory()
+    return store["session"]
 
 
 session: Session = LocalProxy(_get_session)  # type: ignore[assignment]
@@ -128,7 +137,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):  # the request's one commit (STYLE.md rule 3)
-        current = g.pop("lms_session", None)
+        current = unit_of_work().pop("session", None)
         if current is not None:
             try:
                 if response.status_code < 400:
@@ -139,9 +148,16 @@ def init_app(app: Flask) -> None:
                 current.close()
         return response
 
+    @app.teardown_request
+    def _close_request(_exc: BaseException | None) -> None:
+        _discard(unit_of_work().pop("session", None))
+
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
-        current = g.pop("lms_session", None)
-        if current is not None:
-            current.rollback()
-            current.close()
+        _discard(g.get("lms_unit_of_work", {}).pop("session", None))
+
+
+def _discard(current: Session | None) -> None:
+    if current is not None:
+        current.rollback()
+        current.close()

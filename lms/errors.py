@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -89,8 +89,8 @@ def error_response(status: int, code: str | None = None, message: str | None = N
             body["errors"] = errors
         response = jsonify(body)
     else:
-        response = render_template("errors/error.html", status=status, message=text,
-                                   errors=errors)
+        response = make_response(render_template("errors/error.html", status=status,
+                                                 message=text, errors=errors))
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value

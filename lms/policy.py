@@ -6,11 +6,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask import g, has_request_context
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
-from lms.db import session, utcnow
+from lms.db import session, unit_of_work, utcnow
 from lms.people.models import Role, RoleGrant, User
 from lms.units.models import PUBLIC_KINDS, Unit, UnitKind, subtree_bounds
 
@@ -50,7 +49,7 @@ def scopes(user: User | None) -> tuple[Scope, ...]:
     """The user's current grants, read once per request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ()
-    cache = g.setdefault("lms_scopes", {}) if has_request_context() else {}
+    cache = unit_of_work().setdefault("scopes", {})
     if user.id not in cache:
         now = utcnow()
         rows = session.execute(
@@ -65,8 +64,7 @@ def scopes(user: User | None) -> tuple[Scope, ...]:
 
 def forget_scopes() -> None:
     """Call after changing grants inside the same request."""
-    if has_request_context():
-        g.pop("lms_scopes", None)
+    unit_of_work().pop("scopes", None)
 
 
 def is_system_admin(user: User | None) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
+from flask.testing import FlaskClient
 from sqlalchemy.orm import sessionmaker
 
 from lms.app import create_app
@@ -74,8 +75,18 @@ def db(app):
         connection.close()
 
 
+class RequestClient(FlaskClient):
+    """Each request in a fresh app context, as in production: the test's own app context (and
+    its `g`, which Flask-Login caches the user in) must not leak into requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db):
+    app.test_client_class = RequestClient
     return app.test_client()
 
 

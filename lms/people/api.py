@@ -49,7 +49,7 @@ def csrf_token():
 def list_users(args):
     """People holding a role in the unit's subtree, if the caller may see them."""
     unit = unit_queries.get_unit(args["unit"], _user())
-    return paginate(queries.visible_users(_user(), under=unit), args["page"], args["per_page"])
+    return paginate(queries.people_under(_user(), unit), args["page"], args["per_page"])
 
 
 @blp.get("/users/<int:user_id>")

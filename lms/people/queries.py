@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
 
 from lms import policy
 from lms.db import session, utcnow
@@ -24,8 +24,16 @@ def visible_users(actor: User | None, under: Unit | None = None) -> Select[tuple
     if under is not None:
         low, high = subtree_bounds(under.path)
         condition += [Unit.path >= low, Unit.path < high]
-    in_scope = exists().select_from(RoleGrant).join(Unit, Unit.id == RoleGrant.unit_id)
-    return select(User).where(in_scope.where(*condition)).order_by(User.full_name, User.id)
+    in_scope = (select(RoleGrant.id).join(Unit, Unit.id == RoleGrant.unit_id)
+                .where(*condition).exists())
+    return select(User).where(in_scope).order_by(User.full_name, User.id)
+
+
+def people_under(actor: User | None, unit: Unit) -> Select[tuple[User]]:
+    """People of a unit's subtree. Raises NotFound unless the actor may see them all."""
+    if not policy.can(actor, policy.Permission.VIEW_PEOPLE, unit):
+        raise NotFound()
+    return visible_users(actor, under=unit)
 
 
 def get_user(actor: User | None, user_id: int) -> User:

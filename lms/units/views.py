@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from lms import policy
 from lms.api import paginate
-from lms.errors import LmsError, ValidationFailed, field_errors
+from lms.errors import Conflict, NotFound, ValidationFailed, field_errors
 from lms.units import importer, queries, service
 from lms.units.models import OFFICIAL_KINDS, UnitKind
 from lms.units.schemas import UnitCreateSchema, UnitQuerySchema
@@ -48,11 +48,14 @@ def show(code: str):
 @bp.post("/<code>/children")
 @login_required
 def create_child(code: str):
+    parent = queries.get_unit(code, _user())  # out of scope: 404, not a flash
+    if not policy.can(_user(), policy.Permission.MANAGE_UNITS, parent):
+        raise NotFound()
     form = {k: request.form.get(k, "") for k in ("code", "name", "kind")}
     try:
         data = UnitCreateSchema().load({**form, "parent_code": code})
         unit = service.create_unit(_user(), **data)
-    except (ValidationError, LmsError) as exc:
+    except (ValidationError, ValidationFailed, Conflict) as exc:
         flash(_("The unit was not created."), "error")
         for field, messages in field_errors(exc).items():
             flash(f"{field}: {'; '.join(map(str, messages))}", "error")
@@ -65,6 +68,8 @@ def create_child(code: str):
 @login_required
 def import_file(code: str):
     unit = queries.get_unit(code, _user())
+    if not policy.can(_user(), policy.Permission.MANAGE_UNITS, unit):
+        raise NotFound()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a CSV or XLSX file."), "error")

@@ -1,0 +1,127 @@
+"""Scope is enforced in every route: a school admin sees nothing of another school, an officer
+of one province nothing of another, in lists, details and counts alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.people.models import Role
+from lms.units.queries import find_unit_by_code
+from tests.support.factories import csrf_headers, login
+
+# Every rule with a path parameter must appear here, so a new route cannot skip the check.
+OBJECT_ROUTES = {
+    ("GET", "/units/<code>"): "code",
+    ("POST", "/units/<code>/children"): "code",
+    ("POST", "/units/<code>/import"): "code",
+    ("GET", "/api/v1/units/<code>"): "code",
+    ("GET", "/api/v1/users/<int:user_id>"): "user",
+    ("DELETE", "/api/v1/role-grants/<int:grant_id>"): "grant",
+}
+QUERY_ROUTES = [
+    "/api/v1/units?parent={code}",
+    "/api/v1/users?unit={code}",
+    "/api/v1/role-grants?unit={code}",
+]
+
+
+@pytest.fixture
+def two_schools(make):
+    commune_a, commune_b = "00070", "00073"  # two wards of Hà Nội
+    school_a = make.unit("school", commune_a, code="SCH-A")
+    school_b = make.unit("school", commune_b, code="SCH-B")
+    class_b = make.unit("class", school_b, code="SCH-B-6A")
+    admin_a = make.person(Role.UNIT_ADMIN, school_a)
+    learner_b = make.person(Role.LEARNER, class_b, name="Lò Thị Sình")
+    grant_b = make.grant(make.user("Giàng A Páo"), Role.LEARNER, class_b)
+    return {"a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
+            "learner_b": learner_b, "grant_b": grant_b}
+
+
+def _rules(app):
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        if rule.arguments and rule.endpoint != "static":
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                rules[(method, rule.rule)] = rule
+    return rules
+
+
+def test_every_parameterised_route_is_in_the_scope_matrix(app):
+    assert set(_rules(app)) == set(OBJECT_ROUTES)
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(OBJECT_ROUTES))
+def test_school_admin_gets_404_for_another_school(client, two_schools, method, rule):
+    login(client, two_schools["admin_a"])
+    target = {"code": two_schools["b"].code, "user": two_schools["learner_b"].id,
+              "grant": two_schools["grant_b"].id}[OBJECT_ROUTES[(method, rule)]]
+    url = rule.split("<")[0] + str(target) + rule.split(">")[1]
+    headers = csrf_headers(client) if method != "GET" else {}
+    data = {"csrf_token": headers.get("X-CSRFToken"), "code": "X1", "name": "X", "kind": "class"}
+    response = client.open(url, method=method, headers=headers,
+                           data=data if rule.startswith("/units") and method == "POST" else None)
+    assert response.status_code == 404, (method, url, response.data[:200])
+
+
+@pytest.mark.parametrize("template", QUERY_ROUTES)
+def test_school_admin_gets_404_for_another_school_in_queries(client, two_schools, template):
+    login(client, two_schools["admin_a"])
+    response = client.get(template.format(code=two_schools["b"].code))
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "not_found"
+
+
+def test_school_admin_sees_own_school(client, two_schools, make):
+    make.unit("class", two_schools["a"], code="SCH-A-6A")
+    login(client, two_schools["admin_a"])
+    assert client.get("/api/v1/units/SCH-A").status_code == 200
+    items = client.get("/api/v1/units?parent=SCH-A").get_json()["items"]
+    assert [u["code"] for u in items] == ["SCH-A-6A"]
+    assert client.get("/units/SCH-A").status_code == 200
+
+
+def test_other_schools_are_absent_from_public_lists_and_counts(client, two_schools):
+    login(client, two_schools["admin_a"])
+    body = client.get("/api/v1/units?parent=00073").get_json()
+    assert "SCH-B" not in {u["code"] for u in body["items"]}
+    assert body["meta"]["total"] == 0
+    schools = client.get("/api/v1/units?kind=school").get_json()
+    assert [u["code"] for u in schools["items"]] == ["SCH-A"]
+    assert schools["meta"]["total"] == 1
+
+
+def test_anonymous_sees_only_the_official_tree(client, two_schools):
+    assert client.get("/api/v1/units/SCH-A").status_code == 404
+    assert client.get("/api/v1/units?kind=school").get_json()["meta"]["total"] == 0
+    assert client.get("/api/v1/units/00073").status_code == 200
+
+
+@pytest.fixture
+def two_provinces(make):
+    # Hà Nội (01) and Tuyên Quang (08)
+    school_p = make.unit("school", "00070", code="SCH-P")
+    school_q = make.unit("school", "00691", code="SCH-Q")
+    agency_q = make.unit("agency", "08", code="AG-Q")
+    officer = make.person(Role.OFFICER, find_unit_by_code("01"))
+    people_q = [make.person(Role.LEARNER, school_q) for _ in range(3)]
+    make.person(Role.LEARNER, school_p)
+    return {"officer": officer, "school_q": school_q, "agency_q": agency_q,
+            "people_q": people_q}
+
+
+def test_officer_of_one_province_sees_nothing_of_another(client, two_provinces):
+    login(client, two_provinces["officer"])
+    for code in ("SCH-Q", "AG-Q"):
+        assert client.get(f"/api/v1/units/{code}").status_code == 404
+        assert client.get(f"/api/v1/users?unit={code}").status_code == 404
+        assert client.get(f"/units/{code}").status_code == 404
+    # The province itself is public reference data, but nothing under it leaks, counts included.
+    assert client.get("/api/v1/units?parent=00691").get_json()["meta"]["total"] == 0
+    assert client.get("/api/v1/users?unit=08").status_code == 404
+    for person in two_provinces["people_q"]:
+        assert client.get(f"/api/v1/users/{person.id}").status_code == 404
+    own = client.get("/api/v1/users?unit=01").get_json()
+    assert own["meta"]["total"] == 2  # the officer and the learner of SCH-P
+    schools = client.get("/api/v1/units?kind=school").get_json()
+    assert [u["code"] for u in schools["items"]] == ["SCH-P"]
