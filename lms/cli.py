@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -10,9 +13,24 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from lms.errors import LmsError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
+
+
+def reports_errors(command_function: Callable[..., Any]) -> Callable[..., Any]:
+    """A service's LmsError becomes a one-line message and exit status 1, not a traceback."""
+
+    @functools.wraps(command_function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command_function(*args, **kwargs)
+        except LmsError as exc:
+            raise click.ClickException(exc.message or exc.code) from exc
+
+    return wrapper
 
 
 def alembic_config(url: str | None = None) -> Config:

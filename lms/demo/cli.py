@@ -7,6 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from lms.cli import reports_errors
 from lms.db import transaction
 from lms.demo import generate as generator
 from lms.demo import service
@@ -15,6 +16,7 @@ demo_cli = AppGroup("demo", help="Demo and synthetic data.")
 
 
 @demo_cli.command("load")
+@reports_errors
 def load() -> None:
     """Create the demo province (idempotent: a second run changes nothing)."""
     with transaction():
@@ -27,6 +29,7 @@ def load() -> None:
 
 
 @demo_cli.command("generate")
+@reports_errors
 @click.option("--learners", type=click.IntRange(min=1), required=True)
 @click.option("--province", "province_code", default="01", show_default=True)
 @click.option("--prefix", default="GEN", show_default=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from lms.cli import reports_errors
 from lms.db import transaction
 from lms.people import service
 from lms.people.models import Role
@@ -14,6 +15,7 @@ people_cli = AppGroup("people", help="People and roles.")
 
 
 @people_cli.command("grant")
+@reports_errors
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @click.argument("unit_code")
 @click.option("--user-id", type=int, required=True)
