@@ -4,9 +4,11 @@ departments, then write all of them or nothing (the rule rosters follow too)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import IO
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from lms import policy
@@ -32,6 +34,9 @@ KIND_WORDS = {
     "phòng": UnitKind.DEPARTMENT, "phòng ban": UnitKind.DEPARTMENT, "ban": UnitKind.DEPARTMENT,
 }
 _CODE = re.compile(CODE_PATTERN)
+# A cell a spreadsheet would run as a formula when the name is exported again (OWASP "CSV
+# injection"); no unit name starts like this.
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass
@@ -68,12 +73,12 @@ def import_units(actor: User | None, filename: str, stream: IO[bytes], *,
     not entirely valid; nothing is written then.
     """
     report = ImportReport(dry_run=dry_run)
-    lines = _parse(filename, stream, report)
+    lines, refused = _parse(filename, stream, report)
     report.rows = len(lines) + len({p["line"] for p in report.problems})
     in_file = {ln.code: ln for ln in lines}
     known = queries.codes_to_units({ln.code for ln in lines} | {ln.parent_code for ln in lines})
     for ln in lines:
-        _check_line(actor, ln, in_file, known, report)
+        _check_line(actor, ln, in_file, known, refused, report)
     report.problems.sort(key=lambda p: (p["line"], p["column"]))
     if not report.valid:
         if dry_run:
@@ -84,10 +89,17 @@ def import_units(actor: User | None, filename: str, stream: IO[bytes], *,
     return report
 
 
-def _parse(filename: str, stream: IO[bytes], report: ImportReport) -> list[_Line]:
+def _parse(filename: str, stream: IO[bytes],
+           report: ImportReport) -> tuple[list[_Line], dict[str, int]]:
+    """The lines without problems of their own, and code → line of the refused ones."""
     seen: dict[str, int] = {}
+    refused: dict[str, int] = {}
     lines = []
-    for row in read_table(filename, stream, SYNONYMS, set(SYNONYMS)):
+    max_rows = current_app.config["UNIT_IMPORT_MAX_ROWS"]
+    for count, row in enumerate(read_table(filename, stream, SYNONYMS, set(SYNONYMS)), 1):
+        if count > max_rows:
+            raise ValidationFailed(errors={"file": [
+                _("The file has more than %(max)s rows; split it.", max=max_rows)]})
         values = {k: str(v) for k, v in row.values.items()}
         before = len(report.problems)
         code, parent_code = values["code"].strip(), values["parent_code"].strip()
@@ -105,6 +117,11 @@ def _parse(filename: str, stream: IO[bytes], report: ImportReport) -> list[_Line
         elif len(name) > NAME_MAX:
             report.add(row.line, "name", _("The name has %(n)s characters; at most %(max)s.",
                                            n=len(name), max=NAME_MAX))
+        elif name.startswith(FORMULA_STARTS):
+            report.add(row.line, "name", _("A name may not start with =, +, - or @."))
+        elif any(unicodedata.category(c) == "Cc" for c in name):
+            # e.g. NUL, which PostgreSQL cannot store in text at all
+            report.add(row.line, "name", _("The name contains control characters."))
         if kind is None:
             report.add(row.line, "kind", _("Unknown unit type \u201c%(value)s\u201d.",
                                            value=values["kind"][:40]))
@@ -113,13 +130,18 @@ def _parse(filename: str, stream: IO[bytes], report: ImportReport) -> list[_Line
                        _("Provinces and communes come only from the official list."))
         if not parent_code:
             report.add(row.line, "parent_code", _("The parent unit code is required."))
+        elif not _CODE.fullmatch(parent_code):
+            # never looked up nor echoed back: it may be megabytes long or hold a NUL
+            report.add(row.line, "parent_code", _("Use 1-40 letters, digits, '.', '_' or '-'."))
         if len(report.problems) == before:
             lines.append(_Line(row.line, code, name, kind, parent_code))  # type: ignore[arg-type]
-    return lines
+        elif seen.get(code) == row.line:
+            refused[code] = row.line
+    return lines, refused
 
 
 def _check_line(actor: User | None, ln: _Line, in_file: dict[str, _Line],
-                known: dict[str, Unit], report: ImportReport) -> None:
+                known: dict[str, Unit], refused: dict[str, int], report: ImportReport) -> None:
     existing = known.get(ln.code)
     if existing is not None and (existing.kind != ln.kind or existing.path != _path_hint(
             ln, in_file, known)):
@@ -135,11 +157,17 @@ def _check_line(actor: User | None, ln: _Line, in_file: dict[str, _Line],
         chain.append(cursor)
     parent_kind = in_file[ln.parent_code].kind if ln.parent_code in in_file else None
     anchor = known.get(cursor.parent_code)
-    if anchor is None or not policy.can_see(actor, anchor):
+    if anchor is None and cursor.parent_code in refused:
+        report.add(ln.line, "parent_code", _(
+            "Parent unit %(code)s is on line %(other)s, which has problems.",
+            code=cursor.parent_code, other=refused[cursor.parent_code]))
+        return
+    # actor None is the system (CLI): it may place units anywhere (as people.grant_role).
+    if anchor is None or (actor is not None and not policy.can_see(actor, anchor)):
         report.add(ln.line, "parent_code", _("Parent unit %(code)s does not exist.",
                                              code=cursor.parent_code))
         return
-    if not policy.can(actor, policy.Permission.MANAGE_UNITS, anchor):
+    if actor is not None and not policy.can(actor, policy.Permission.MANAGE_UNITS, anchor):
         report.add(ln.line, "parent_code", _("You may not add units under %(code)s.",
                                              code=cursor.parent_code))
         return

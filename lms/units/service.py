@@ -27,7 +27,8 @@ def placement_problem(kind: UnitKind, parent: Unit | None) -> str | None:
     if parent is None:
         return None if kind is UnitKind.MINISTRY else _("A parent unit is required.")
     if parent.kind not in ALLOWED_PARENTS[kind]:
-        return _("A %(kind)s cannot be placed under a %(parent)s.",
+        return _("A unit of type \u201c%(kind)s\u201d cannot be placed under a unit of type "
+                 "\u201c%(parent)s\u201d.",
                  kind=kind_label(kind), parent=kind_label(parent.kind))
     if parent.depth + 1 > MAX_DEPTH:
         return _("The unit tree may not be deeper than %(max)s levels.", max=MAX_DEPTH)

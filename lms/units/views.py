@@ -23,9 +23,10 @@ def _user():
 
 @bp.get("/")
 def index():
-    root = queries.list_units(_user(), kind=UnitKind.MINISTRY)
-    return redirect(url_for("units.show", code=paginate(root, 1, 1)["items"][0].code)) \
-        if paginate(root, 1, 1)["items"] else render_template("units/empty.html")
+    roots = paginate(queries.list_units(_user(), kind=UnitKind.MINISTRY), 1, 1)["items"]
+    if not roots:
+        return render_template("units/empty.html")
+    return redirect(url_for("units.show", code=roots[0].code))
 
 
 @bp.get("/<code>")
@@ -64,6 +65,11 @@ def create_child(code: str):
     return redirect(url_for("units.show", code=unit.code), 303)
 
 
+def _column_labels() -> dict[str, str]:
+    return {"code": _("Code"), "name": _("Name"), "kind": _("Type"),
+            "parent_code": _("Parent unit code"), "file": _("File")}
+
+
 @bp.post("/<code>/import")
 @login_required
 def import_file(code: str):
@@ -83,6 +89,8 @@ def import_file(code: str):
         return render_template("units/import_report.html", unit=unit, report=None,
                                problems=errors.get("lines") or [
                                    {"line": "", "column": k, "message": "; ".join(map(str, v))}
-                                   for k, v in errors.items()], refused=True), 422
+                                   for k, v in errors.items()], refused=True,
+                               column_labels=_column_labels()), 422
     return render_template("units/import_report.html", unit=unit, report=report,
-                           problems=report.problems, refused=not report.valid)
+                           problems=report.problems, refused=not report.valid,
+                           column_labels=_column_labels())
