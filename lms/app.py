@@ -30,10 +30,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     views.init_app(app)
 
-    from lms import demo, people, units
+    from lms import auth, demo, people, units
 
     units.init_app(app)
     people.init_app(app)
+    auth.init_app(app)
     demo.init_app(app)
 
     import certificates

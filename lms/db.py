@@ -137,10 +137,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):  # the request's one commit (STYLE.md rule 3)
-        current = unit_of_work().pop("session", None)
+        store = unit_of_work()
+        current = store.pop("session", None)
         if current is not None:
             try:
-                if response.status_code < 400:
+                # A view may keep its writes on an error answer (an OAuth code is used up
+                # even when the exchange is refused); everything else rolls back.
+                if response.status_code < 400 or store.get("commit_on_error"):
                     current.commit()
                 else:
                     current.rollback()

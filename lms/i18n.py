@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 
 LOCALES = ("vi", "en")
@@ -14,6 +14,8 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and jobs speak Vietnamese
+        return DEFAULT_LOCALE
     choice = request.args.get("lang") or request.cookies.get(COOKIE)
     return choice if choice in LOCALES else DEFAULT_LOCALE
 

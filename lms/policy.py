@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
+from lms.auth.levels import min_levels
 from lms.db import session, unit_of_work, utcnow
 from lms.people.models import Role, RoleGrant, User
 from lms.units.models import PUBLIC_KINDS, Unit, UnitKind, subtree_bounds
@@ -58,7 +59,12 @@ def scopes(user: User | None) -> tuple[Scope, ...]:
             .where(RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None),
                    or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now))
         ).all()
-        cache[user.id] = tuple(Scope(role, unit_id, path) for role, unit_id, path in rows)
+        # A role counts only in a session of its minimum assurance level (VNeID level 2 for
+        # admins and officers by default); system commands act as `None`, not as a user.
+        levels = min_levels()
+        level = getattr(user, "session_level", 0)
+        cache[user.id] = tuple(Scope(role, unit_id, path) for role, unit_id, path in rows
+                               if levels[role.value] <= level)
     return cache[user.id]
 
 

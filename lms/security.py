@@ -19,16 +19,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 @login_manager.user_loader
-def _load_user(cookie_id: str):
+def _load_user(token: str):
+    """The cookie holds a session token; the server-side row decides (logout, expiry)."""
+    from lms.auth.service import find_session
     from lms.people.models import User
 
-    user_id, _, epoch = cookie_id.partition(".")
-    if not user_id.isdigit() or not epoch.isdigit():
+    row = find_session(token)
+    if row is None:
         return None
-    user = session.execute(select(User).where(User.id == int(user_id))).scalar_one_or_none()
-    # A bumped epoch (logout, disable, role removal) invalidates every older cookie.
-    if user is None or not user.is_active or user.session_epoch != int(epoch):
+    user = session.execute(select(User).where(User.id == row.user_id)).scalar_one_or_none()
+    if user is None or not user.is_active:
         return None
+    user.session_token, user.session_level = token, row.level
     return user
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +20,12 @@ from lms.errors import ValidationFailed
 
 XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024  # a zip bomb stops here, before openpyxl reads it
 XLSX_MAX_ENTRIES = 1000
+XLSX_MAX_COLUMNS = 256  # rows are padded to this width at most, whatever the sheet declares
+CELL_MAX = 32_767  # Excel's own limit for one cell; anything longer is not a real table
+# What a damaged or hostile workbook makes zipfile/openpyxl/the XML parser raise, while opening
+# it or while streaming its rows (ParseError is a SyntaxError).
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, IndexError, ValueError, TypeError,
+                OSError, EOFError, SyntaxError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -44,47 +51,79 @@ def _column_map(headers: list[Any], synonyms: Mapping[str, set[str]]) -> dict[in
 
 
 def _decode(raw: bytes) -> str:
-    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-        return raw.decode("utf-16")
+    # Excel's "Unicode text" is UTF-16 LE with a BOM; a truncated or damaged one (odd length,
+    # lone surrogate) must be refused like any other undecodable file, not crash.
+    utf16 = raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE)
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-16") if utf16 else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(errors={"file": [
             _("The file is not UTF-8 or UTF-16 text (byte %(pos)s); save it as CSV UTF-8.",
               pos=exc.start)]}) from exc
 
 
+def _delimiter(text: str) -> str:
+    """The separator of the header: the first line that is not blank."""
+    for line in io.StringIO(text[:64 * 1024], newline=None):
+        if line.strip():
+            return max(",;\t", key=line.count)
+    return ","
+
+
 def _csv_rows(raw: bytes) -> Iterator[tuple[int, list[str]]]:
     text = _decode(raw)
-    sample = text[:64 * 1024]
-    first_line = sample.splitlines()[0] if sample else ""
-    delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for record in reader:
-        yield reader.line_num, record
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # reader.line_num is the line where a record ENDS; a person looks for where it starts
+    # (a quoted cell may span several lines).
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a cell over csv.field_size_limit()
+            raise ValidationFailed(errors={"file": [
+                _("Line %(line)s cannot be read: a cell is too long or a quote is not "
+                  "closed.", line=start)]}) from exc
+        yield start, record
+        start = reader.line_num + 1
+
+
+def _unreadable() -> ValidationFailed:
+    return ValidationFailed(errors={"file": [_("The file is not a readable XLSX workbook.")]})
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileException
 
+    errors = (*_XLSX_ERRORS, CellCoordinatesException, InvalidFileException)
     try:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
-            unpacked = sum(i.file_size for i in infos)
-            if len(infos) > XLSX_MAX_ENTRIES or unpacked > XLSX_MAX_UNCOMPRESSED:
-                raise ValidationFailed(errors={"file": [
-                    _("The XLSX file is too large once unpacked.")]})
+    except errors as exc:
+        raise _unreadable() from exc
+    # Declared sizes may lie; zipfile then stops at the declared size and fails the CRC
+    # check, which is one of `errors` below.
+    if len(infos) > XLSX_MAX_ENTRIES or sum(i.file_size for i in infos) > XLSX_MAX_UNCOMPRESSED:
+        raise ValidationFailed(errors={"file": [_("The XLSX file is too large once unpacked.")]})
+    try:
         stream.seek(0)
         # read_only streams the sheet; openpyxl never resolves external entities (defusedxml
         # when installed, and expat without external entity loading otherwise).
         book = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ValidationFailed(errors={"file": [
-            _("The file is not a readable XLSX workbook.")]}) from exc
+    except errors as exc:
+        raise _unreadable() from exc
     try:
         sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # Read-only mode trusts the sheet's <dimension>: a wrong one ("A1") silently drops
+        # rows, a hostile one ("A1:XFD1048576") pads a million empty rows. Read what is there.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_col=XLSX_MAX_COLUMNS, values_only=True)
+        for number, values in enumerate(rows, start=1):
             yield number, list(values)
+    except errors as exc:
+        raise _unreadable() from exc
     finally:
         book.close()
 
@@ -100,7 +139,8 @@ def read_table(filename: str, stream: IO[bytes], synonyms: Mapping[str, set[str]
     records = _xlsx_rows(stream) if is_xlsx else _csv_rows(stream.read())
     mapping: dict[int, str] | None = None
     for line, record in records:
-        if not any(_cell(v) for v in record):
+        # count(None): a fast path, in C, for the padding rows of a sheet
+        if record.count(None) == len(record) or not any(_cell(v) for v in record):
             continue
         if mapping is None:
             mapping = _column_map(record, synonyms)
@@ -110,8 +150,14 @@ def read_table(filename: str, stream: IO[bytes], synonyms: Mapping[str, set[str]
                     _("Line %(line)s: missing column(s): %(columns)s", line=line,
                       columns=", ".join(sorted(missing)))]})
             continue
-        yield Row(line, {column: _cell(record[i]) if i < len(record) else ""
-                         for i, column in mapping.items()})
+        values = {column: _cell(record[i]) if i < len(record) else ""
+                  for i, column in mapping.items()}
+        for column, value in values.items():
+            if isinstance(value, str) and len(value) > CELL_MAX:
+                raise ValidationFailed(errors={"file": [
+                    _("Line %(line)s, column %(column)s: a cell may hold at most %(max)s "
+                      "characters.", line=line, column=column, max=CELL_MAX)]})
+        yield Row(line, values)
     if mapping is None:
         raise ValidationFailed(errors={"file": [_("The file is empty.")]})
 

@@ -101,7 +101,7 @@ def _learner_rows(rng: random.Random, key: bytes, prefix: str,
                 "personal_id_hash": hmac.new(key, f"{prefix}:{pid}".encode(),
                                              hashlib.sha256).hexdigest(),
                 "personal_id_masked": mask_personal_id(pid), "is_active": True,
-                "session_epoch": 0, "created_at": now}, index)
+                "created_at": now}, index)
 
 
 def _chunks(items: Iterator, size: int) -> Iterator[list]:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from lms import signals
+from lms.auth.devidp.service import register_citizen
 from lms.db import session
 from lms.errors import InvalidState
 from lms.people import service as people
@@ -44,6 +45,15 @@ AGENCIES = [  # (commune index or None, name, departments)
 ]
 
 
+ROLE_LABELS = {Role.LEARNER: "Người học", Role.UNIT_ADMIN: "Quản trị đơn vị",
+               Role.OFFICER: "Cán bộ quản lý", Role.SYSTEM_ADMIN: "Quản trị hệ thống"}
+
+
+def _citizen(user: User, personal_ids: dict[str, str], description: str, level: int = 2) -> None:
+    register_citizen(user.subject, user.full_name, user.birth_on, personal_ids[user.subject],
+                     level=level, description=description[:200])
+
+
 def demo_exists() -> bool:
     return unit_queries.find_unit_by_code(f"DEMO-{PROVINCE}-S01") is not None
 
@@ -68,13 +78,16 @@ def load_demo(seed: int = 2025) -> dict[str, int]:
     learners: list[tuple[User, Unit]] = []
     staff: list[tuple[User, Role, Unit]] = []
 
+    personal_ids: dict[str, str] = {}
+
     def person(adult: bool, female: bool | None = None) -> User:
         n = next(counter)
         female = rng.random() < 0.5 if female is None else female
         born = random_birth(rng, 1970, 1998) if adult else random_birth(rng, 2008, 2017)
-        return people.new_user(
-            issuer=issuer, subject=f"demo-{n:05d}", full_name=random_name(rng, female),
-            birth_on=born, personal_id=synthetic_personal_id(rng, ID_PREFIX, born, female, n))
+        subject = f"demo-{n:05d}"
+        personal_ids[subject] = synthetic_personal_id(rng, ID_PREFIX, born, female, n)
+        return people.new_user(issuer=issuer, subject=subject, full_name=random_name(rng, female),
+                               birth_on=born, personal_id=personal_ids[subject])
 
     def place(template: str, commune_index: int | None) -> tuple[Unit, str]:
         if commune_index is None:
@@ -111,6 +124,11 @@ def load_demo(seed: int = 2025) -> dict[str, int]:
         people.grant_role(None, role=Role.LEARNER, unit_code=unit.code, user_id=user.id)
     for user, role, unit in staff:
         people.grant_role(None, role=role, unit_code=unit.code, user_id=user.id)
+    # The development identity provider's register: the same people, able to sign in.
+    for user, role, unit in staff:
+        _citizen(user, personal_ids, f"{ROLE_LABELS[role]} · {unit.name}")
+    for user, unit in learners:
+        _citizen(user, personal_ids, f"{ROLE_LABELS[Role.LEARNER]} · {unit.name}", level=1)
     signals.demo_loaded.send(current_app._get_current_object(), province=province,
                              learners=learners, staff=staff)
     return {"units": created, "learners": len(learners), "staff": len(staff)}

@@ -1,6 +1,7 @@
 """Alembic environment: our metadata, our engine settings (SQLite pragmas included)."""
 
 from alembic import context
+from sqlalchemy.types import TypeDecorator
 
 from lms.db import make_engine
 from lms.models import metadata
@@ -19,10 +20,18 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _render_item(type_, obj, autogen_context):
+    """Autogenerate writes plain SQLAlchemy types, so revisions never import our code."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True, transaction_per_migration=False)
+                      render_item=_render_item, compare_type=True,
+                      transaction_per_migration=False)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -38,8 +38,6 @@ class User(UserMixin, Base):
     personal_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     personal_id_masked: Mapped[str | None] = mapped_column(String(12))
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on logout / disable / role removal: every older session cookie stops working.
-    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -47,8 +45,16 @@ class User(UserMixin, Base):
 
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
+    # Set when the user is loaded from (or signs in with) a server-side session: Flask-Login
+    # keeps this token in the cookie, and the session's assurance level limits which roles
+    # count (lms.policy).
+    session_token = None
+    session_level = 0
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_epoch}"
+        if not self.session_token:
+            raise RuntimeError("sign in through lms.auth.service.open_session")
+        return self.session_token
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"

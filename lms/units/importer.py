@@ -18,7 +18,7 @@ from lms.people.models import User
 from lms.pii import normalize_name
 from lms.tabular import canonical_header, read_table
 from lms.units import queries, service
-from lms.units.models import CODE_PATTERN, NAME_MAX, OFFICIAL_KINDS, Unit, UnitKind
+from lms.units.models import CODE_PATTERN, FORMULA_STARTS, NAME_MAX, OFFICIAL_KINDS, Unit, UnitKind
 
 SYNONYMS = {
     "code": {"mã", "mã đơn vị", "ma don vi", "unit code"},
@@ -34,9 +34,6 @@ KIND_WORDS = {
     "phòng": UnitKind.DEPARTMENT, "phòng ban": UnitKind.DEPARTMENT, "ban": UnitKind.DEPARTMENT,
 }
 _CODE = re.compile(CODE_PATTERN)
-# A cell a spreadsheet would run as a formula when the name is exported again (OWASP "CSV
-# injection"); no unit name starts like this.
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass

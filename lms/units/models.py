@@ -39,6 +39,9 @@ PUBLIC_KINDS = frozenset({UnitKind.MINISTRY, UnitKind.PROVINCE, UnitKind.COMMUNE
 OFFICIAL_KINDS = PUBLIC_KINDS
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 NAME_MAX = 200
+# A name a spreadsheet would run as a formula once exported (OWASP "CSV injection"); no unit
+# name starts like this, so forms, the API and imports all refuse it.
+FORMULA_STARTS = ("=", "+", "-", "@")
 MAX_DEPTH = 12
 PATH_MAX = (MAX_DEPTH + 1) * 41 + 1
 

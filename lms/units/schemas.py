@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from lms.api import PageQuerySchema
-from lms.units.models import CODE_PATTERN, NAME_MAX, UnitKind
+from lms.units.models import CODE_PATTERN, FORMULA_STARTS, NAME_MAX, UnitKind
 
 
 def _normalized_name(value: str) -> str:
@@ -44,6 +44,12 @@ class UnitCreateSchema(ma.Schema):
         min=1, max=NAME_MAX, error=_l("Between 1 and %(max)s characters.", max=NAME_MAX)))
     kind = ma.fields.Enum(UnitKind, by_value=True, required=True)
     parent_code = ma.fields.String(required=True)
+
+
+    @ma.validates("name")
+    def _not_a_formula(self, value: str, **kwargs) -> None:
+        if value.startswith(FORMULA_STARTS):
+            raise ma.ValidationError(_l("A name may not start with =, +, - or @."))
 
 
 class UnitImportQuerySchema(ma.Schema):

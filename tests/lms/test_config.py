@@ -42,7 +42,7 @@ def test_refuses_dev_idp_in_production(monkeypatch):
 def test_unreadable_config_file_is_an_error(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("SECRET_KEY = [unclosed", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
         load_config({"CONFIG_FILE": str(bad)})
 
 

@@ -46,12 +46,16 @@ class Factories:
         return user
 
 
-def login(client: FlaskClient, user: User) -> FlaskClient:
-    """Put the user in the session cookie the way Flask-Login does after a sign-in."""
+def login(client: FlaskClient, user: User, level: int = 2) -> str:
+    """Open a real server-side session (as a sign-in does) and put its token in the cookie the
+    way Flask-Login does. Returns the token."""
+    from lms.auth.service import open_session
+
+    token = open_session(user, level)
     with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
+        sess["_user_id"] = token
         sess["_fresh"] = True
-    return client
+    return token
 
 
 def csrf_headers(client: FlaskClient) -> dict[str, str]:

@@ -46,7 +46,6 @@ def upgrade() -> None:
     sa.Column('personal_id_hash', sa.String(length=64), nullable=True),
     sa.Column('personal_id_masked', sa.String(length=12), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('session_epoch', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('issuer', 'subject', name=op.f('uq_users_issuer_subject')),

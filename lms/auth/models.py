@@ -1,0 +1,59 @@
+"""Server-side sign-in sessions: the browser cookie carries a random token whose hash is a row
+here, so logout, disabling and role changes take effect on the next request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import Base, UtcDateTime, utcnow
+
+
+class UserSession(Base):
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Identity assurance level reached at sign-in (VNeID level 1 or 2; local accounts 1).
+    level: Mapped[int]
+    # The provider's id_token, kept only to ask the provider to end its session at logout.
+    id_token_hint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DevCitizen(Base):
+    """The development identity provider's own register of (synthetic) citizens: it stands in
+    for VNeID's database, so it keeps the number in clear. Never used in production."""
+
+    __tablename__ = "dev_idp_citizens"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_on: Mapped[date]
+    personal_id: Mapped[str] = mapped_column(String(12), unique=True)
+    level: Mapped[int] = mapped_column(default=2)
+    # A hint shown on the picker page ("Officer, Tuyên Quang"); not a claim.
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DevAuthorizationCode(Base):
+    """Authorization codes of the development provider: single use, short-lived."""
+
+    __tablename__ = "dev_idp_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(100))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str | None] = mapped_column(String(255))
+    level: Mapped[int]
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_dev_idp_codes_expires_at", "expires_at"),)

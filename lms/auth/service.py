@@ -1,0 +1,96 @@
+"""Sign-in writes: find or create the user for a verified identity (once, even under
+concurrent first logins), open and close server-side sessions. Flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.auth.claims import Identity
+from lms.auth.levels import min_levels
+from lms.auth.models import UserSession
+from lms.db import session, utcnow
+from lms.people import queries as people_queries
+from lms.people.models import User
+from lms.pii import hash_personal_id, mask_personal_id
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def required_level(user: User) -> int:
+    """The level a session of this user needs so that all of their roles count."""
+    levels = min_levels()
+    return max((levels[g.role.value] for g in people_queries.current_grants(user)), default=1)
+
+
+def sign_in(identity: Identity) -> User:
+    """The user for this (issuer, subject), created on first sign-in. Roles are never taken
+    from the token. Returns the user, whose name is refreshed from the token."""
+    user = _find(identity)
+    if user is None:
+        try:
+            with session.begin_nested():  # two first logins at once: one insert wins
+                user = User(issuer=identity.issuer, subject=identity.subject,
+                            full_name=identity.full_name, birth_on=identity.birth_on)
+                session.add(user)
+        except IntegrityError:
+            user = _find(identity)
+            if user is None:
+                raise
+    user.full_name = identity.full_name
+    if identity.birth_on:
+        user.birth_on = identity.birth_on
+    if identity.personal_id and user.personal_id_hash is None:
+        digest = hash_personal_id(identity.personal_id)
+        holder = people_queries.find_user_by_personal_id_hash(digest)
+        if holder is None or holder.id == user.id:
+            user.personal_id_hash = digest
+            user.personal_id_masked = mask_personal_id(identity.personal_id)
+    session.flush()
+    return user
+
+
+def _find(identity: Identity) -> User | None:
+    return session.execute(select(User).where(User.issuer == identity.issuer,
+                                              User.subject == identity.subject)
+                           ).scalar_one_or_none()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User, level: int, id_token_hint: str | None = None) -> str:
+    """A new server-side session; returns the token for the cookie (never stored in clear)."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=_digest(token), user_id=user.id, level=level,
+                            id_token_hint=id_token_hint, expires_at=utcnow() + SESSION_LIFETIME))
+    session.flush()
+    return token
+
+
+def find_session(token: str) -> UserSession | None:
+    now = utcnow()
+    return session.execute(select(UserSession).where(
+        UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None),
+        UserSession.expires_at > now)).scalar_one_or_none()
+
+
+def close_session(token: str) -> UserSession | None:
+    """Revoke one session: the cookie that carried it stops working at once."""
+    row = find_session(token)
+    if row is not None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
+
+
+def close_all_sessions(user_id: int) -> None:
+    """Used when a user is disabled."""
+    session.execute(update(UserSession).where(UserSession.user_id == user_id,
+                                              UserSession.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
