@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.auth import views
+    from lms.auth import local_views, views
 
     config = app.config
     if config["DEV_IDP"]:
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
                                         or devidp.client_secret(config))
         app.register_blueprint(devidp.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(local_views.bp)

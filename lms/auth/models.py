@@ -57,3 +57,22 @@ class DevAuthorizationCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_dev_idp_codes_expires_at", "expires_at"),)
+
+
+class LocalAccount(Base):
+    """A school-issued account for a student without VNeID: a username and a one-time code on a
+    printable class sheet, replaced by the student's own password at first sign-in. A later
+    VNeID sign-in with the same personal ID takes the account over (lms.auth.service)."""
+
+    __tablename__ = "local_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    must_change: Mapped[bool] = mapped_column(default=True)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

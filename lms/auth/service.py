@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import local
 from lms.auth.claims import Identity
 from lms.auth.levels import min_levels
 from lms.auth.models import UserSession
@@ -31,6 +32,8 @@ def sign_in(identity: Identity) -> User:
     """The user for this (issuer, subject), created on first sign-in. Roles are never taken
     from the token. Returns the user, whose name is refreshed from the token."""
     user = _find(identity)
+    if user is None and identity.personal_id:
+        user = _school_issued(identity)
     if user is None:
         try:
             with session.begin_nested():  # two first logins at once: one insert wins
@@ -52,6 +55,16 @@ def sign_in(identity: Identity) -> User:
             user.personal_id_masked = mask_personal_id(identity.personal_id)
     session.flush()
     return user
+
+
+def _school_issued(identity: Identity) -> User | None:
+    """A school-issued account with this person's ID, taken over by their VNeID sign-in."""
+    holder = people_queries.find_user_by_personal_id_hash(
+        hash_personal_id(identity.personal_id or ""))
+    if holder is None or holder.issuer != local.LOCAL_ISSUER:
+        return None
+    local.take_over(holder, identity.issuer, identity.subject)
+    return holder
 
 
 def _find(identity: Identity) -> User | None:

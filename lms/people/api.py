@@ -32,7 +32,8 @@ def _user():
 def me():
     """The signed-in user and their current grants; 401 when nobody is signed in."""
     user = _user()
-    return {**UserSchema().dump(user), "grants": queries.current_grants(user)}
+    fields = {name: getattr(user, name) for name in UserSchema().fields}
+    return {**fields, "grants": queries.current_grants(user), "level": user.session_level}
 
 
 @blp.get("/csrf-token")

@@ -30,6 +30,7 @@ class UserSchema(ma.Schema):
 
 class MeSchema(UserSchema):
     grants = ma.fields.List(ma.fields.Nested(GrantSchema))
+    level = ma.fields.Integer(metadata={"description": "assurance level of this session"})
 
 
 class UserQuerySchema(PageQuerySchema):

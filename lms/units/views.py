@@ -42,6 +42,7 @@ def show(code: str):
                    if k not in OFFICIAL_KINDS and service.placement_problem(k, unit) is None]
     return render_template("units/show.html", unit=unit, ancestors=queries.ancestors(unit),
                            children=children, may_manage=may_manage and bool(child_kinds),
+                           may_manage_accounts=may_manage and unit.kind is UnitKind.CLASS,
                            child_kinds=child_kinds, kind_label=service.kind_label,
                            q=args.get("q", ""))
 

@@ -14,6 +14,8 @@ OBJECT_ROUTES = {
     ("GET", "/units/<code>"): "code",
     ("POST", "/units/<code>/children"): "code",
     ("POST", "/units/<code>/import"): "code",
+    ("GET", "/units/<code>/accounts"): "code",
+    ("POST", "/units/<code>/accounts"): "code",
     ("GET", "/api/v1/units/<code>"): "code",
     ("GET", "/api/v1/users/<int:user_id>"): "user",
     ("DELETE", "/api/v1/role-grants/<int:grant_id>"): "grant",

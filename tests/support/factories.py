@@ -35,6 +35,7 @@ class Factories:
         user = people.new_user(issuer="https://idp.test", subject=f"sub-{n}", full_name=name,
                                birth_on=birth_on, personal_id=personal_id)
         self.session.flush()
+        user.session_level = 2  # as if signed in at VNeID level 2, for direct service calls
         return user
 
     def grant(self, user: User, role: Role | str, unit: Unit) -> RoleGrant:

@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions and the development identity provider's tables.
+"""Sign-in: server-side sessions, school-issued accounts, the development provider's tables.
 
 Revision ID: 20261122_0002
 Revises: 20261122_0001
@@ -57,10 +57,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
-
+    op.create_table('local_accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=40), nullable=False),
+    sa.Column('secret_hash', sa.String(length=255), nullable=False),
+    sa.Column('must_change', sa.Boolean(), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_local_accounts_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_local_accounts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_local_accounts')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_local_accounts_user_id')),
+    sa.UniqueConstraint('username', name=op.f('uq_local_accounts_username'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('local_accounts')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 
