@@ -12,5 +12,5 @@ from lms.units.models import Unit
 
 metadata = Base.metadata
 
-__all__ = ["DevAuthorizationCode", "DevCitizen", "LocalAccount", "RoleGrant", "Unit", "User", "UserSession",
-           "metadata"]
+__all__ = ["DevAuthorizationCode", "DevCitizen", "LocalAccount", "RoleGrant", "Unit", "User",
+           "UserSession", "metadata"]
