@@ -117,13 +117,14 @@ def begin(redirect_uri: str, acr_values: str | None) -> tuple[str, dict[str, Any
 
 
 def _session(client: ClientSettings, meta: dict[str, Any], redirect_uri: str) -> OAuth2Session:
-    oauth = OAuth2Session(client.client_id, client.client_secret,
+    key_jwt = client.auth_method == "private_key_jwt"
+    # For private_key_jwt Authlib takes the private key in the client_secret slot.
+    oauth = OAuth2Session(client.client_id,
+                          client.private_key_pem if key_jwt else client.client_secret,
                           token_endpoint_auth_method=client.auth_method,
                           redirect_uri=redirect_uri, default_timeout=HTTP_TIMEOUT)
-    if client.auth_method == "private_key_jwt":
-        oauth.register_client_auth_method(
-            PrivateKeyJWT(meta["token_endpoint"], private_key=client.private_key_pem))
-        oauth.client_secret = client.private_key_pem
+    if key_jwt:
+        oauth.register_client_auth_method(PrivateKeyJWT(meta["token_endpoint"]))
     return oauth
 
 
@@ -156,11 +157,11 @@ def verify_id_token(raw: str, client: ClientSettings, meta: dict[str, Any],
                     nonce: str) -> dict[str, Any]:
     """OIDC Core 3.1.3.7, every step, with our own algorithm list. Raises LoginFailed."""
     try:
-        header = jwt.decode(raw, lambda guest: _resolve_key(guest, meta),
-                            algorithms=list(client.algorithms))
+        token = jwt.decode(raw, lambda guest: _resolve_key(guest, meta),
+                           algorithms=list(client.algorithms))
     except (JoseError, ValueError, KeyError) as exc:
         raise LoginFailed("token", f"signature: {exc}") from exc
-    claims = header.claims
+    claims = token.claims
     now = int(time.time())
     audiences = claims.get("aud")
     audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
