@@ -25,3 +25,23 @@ def grant(role: str, unit_code: str, user_id: int) -> None:
         granted = service.grant_role(None, role=Role(role), unit_code=unit_code,
                                      user_id=user_id)
     click.echo(f"granted {granted.role.value} on {unit_code} to user {user_id}")
+
+
+@people_cli.command("disable")
+@reports_errors
+@click.option("--user-id", type=int, required=True)
+def disable(user_id: int) -> None:
+    """Disable a user: every session of theirs stops at the next request."""
+    with transaction():
+        service.set_active(user_id, False)
+    click.echo(f"user {user_id} disabled")
+
+
+@people_cli.command("enable")
+@reports_errors
+@click.option("--user-id", type=int, required=True)
+def enable(user_id: int) -> None:
+    """Re-enable a disabled user."""
+    with transaction():
+        service.set_active(user_id, True)
+    click.echo(f"user {user_id} enabled")

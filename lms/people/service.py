@@ -81,3 +81,14 @@ def revoke_grant(actor: User | None, grant_id: int) -> RoleGrant:
         session.flush()
     policy.forget_scopes()
     return grant
+
+
+def set_active(user_id: int, active: bool) -> User:
+    """Disable (or re-enable) a user; a disabled user's sessions end on their next request.
+    Raises NotFound for an unknown user."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    user.is_active = active
+    session.flush()
+    return user

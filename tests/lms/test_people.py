@@ -117,3 +117,14 @@ def test_unknown_fields_are_refused(client, tree, make):
                      is_superuser=True)
     assert response.status_code == 422
     assert "is_superuser" in response.get_json()["errors"]
+
+
+def test_disable_from_the_command_line_ends_sessions(app, client, make):
+    user = make.person(Role.LEARNER, make.unit("school", "00070"))
+    login(client, user)
+    assert client.get("/api/v1/me").status_code == 200
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["people", "disable", "--user-id", str(user.id)]).exit_code == 0
+    assert client.get("/api/v1/me").status_code == 401
+    missing = runner.invoke(args=["people", "disable", "--user-id", "999999"])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
