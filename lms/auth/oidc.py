@@ -206,7 +206,10 @@ def _userinfo(meta: dict[str, Any], access_token: str, subject: str) -> dict[str
 
 
 def end_session_url(id_token_hint: str | None, post_logout_redirect_uri: str) -> str | None:
-    """RP-initiated logout at the provider, when it offers an end_session_endpoint."""
+    """RP-initiated logout at the provider, when it offers an end_session_endpoint. Never
+    raises: the local sign-out must stand whatever the provider does."""
+    if not current_app.config.get("OIDC_ISSUER"):
+        return None
     try:
         meta = metadata(settings())
     except LoginFailed:
