@@ -19,6 +19,7 @@ from lms.units import queries as unit_queries
 
 bp = Blueprint("local_auth", __name__, template_folder="templates")
 PENDING = "local_pending_change"
+PENDING_NEXT = "local_pending_next"
 LOCAL_LEVEL = 1  # a school-issued account is never more than level 1
 
 
@@ -36,6 +37,7 @@ def sign_in():
             session.clear()
             if account.must_change:
                 session[PENDING] = account.id
+                session[PENDING_NEXT] = safe_next(request.args.get("next"))
                 return redirect(url_for("local_auth.first_password"), 303)
             return _open(user, request.args.get("next"))
     return render_template("auth/local_login.html", error=error), 401 if error else 200
@@ -59,7 +61,7 @@ def first_password():
             errors = exc.errors or {}
         else:
             session.pop(PENDING, None)
-            return _open(local.user_of(account), None)
+            return _open(local.user_of(account), session.pop(PENDING_NEXT, None))
     return render_template("auth/local_password.html", errors=errors), 422 if errors else 200
 
 

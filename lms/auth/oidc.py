@@ -128,8 +128,8 @@ def _session(client: ClientSettings, meta: dict[str, Any], redirect_uri: str) ->
     return oauth
 
 
-def complete(code: str, pending: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Exchange the code and verify the id_token. Returns (claims, raw id_token).
+def complete(code: str, pending: dict[str, Any]) -> dict[str, Any]:
+    """Exchange the code and verify the id_token. Returns its claims (with userinfo's).
 
     Raises LoginFailed with reason provider_unreachable or token.
     """
@@ -150,7 +150,7 @@ def complete(code: str, pending: dict[str, Any]) -> tuple[dict[str, Any], str]:
     claims = verify_id_token(raw, client, meta, pending["nonce"])
     if "userinfo_endpoint" in meta and token.get("access_token"):
         claims = {**_userinfo(meta, token["access_token"], claims["sub"]), **claims}
-    return claims, raw
+    return claims
 
 
 def verify_id_token(raw: str, client: ClientSettings, meta: dict[str, Any],
@@ -205,7 +205,7 @@ def _userinfo(meta: dict[str, Any], access_token: str, subject: str) -> dict[str
     return info
 
 
-def end_session_url(id_token_hint: str | None, post_logout_redirect_uri: str) -> str | None:
+def end_session_url(post_logout_redirect_uri: str) -> str | None:
     """RP-initiated logout at the provider, when it offers an end_session_endpoint. Never
     raises: the local sign-out must stand whatever the provider does."""
     if not current_app.config.get("OIDC_ISSUER"):
@@ -217,8 +217,8 @@ def end_session_url(id_token_hint: str | None, post_logout_redirect_uri: str) ->
     endpoint = meta.get("end_session_endpoint")
     if not endpoint:
         return None
+    # client_id instead of id_token_hint (RP-Initiated Logout 1.0, section 2): the id_token
+    # carries the personal ID, and neither our database nor a URL in an access log may.
     params = {"post_logout_redirect_uri": post_logout_redirect_uri,
               "client_id": settings().client_id}
-    if id_token_hint:
-        params["id_token_hint"] = id_token_hint
     return f"{endpoint}?{urlencode(params)}"

@@ -77,11 +77,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(user: User, level: int, id_token_hint: str | None = None) -> str:
+def open_session(user: User, level: int) -> str:
     """A new server-side session; returns the token for the cookie (never stored in clear)."""
     token = secrets.token_urlsafe(32)
     session.add(UserSession(token_hash=_digest(token), user_id=user.id, level=level,
-                            id_token_hint=id_token_hint, expires_at=utcnow() + SESSION_LIFETIME))
+                            expires_at=utcnow() + SESSION_LIFETIME))
     session.flush()
     return token
 

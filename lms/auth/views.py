@@ -63,7 +63,7 @@ def callback():
         if request.args.get("error"):
             reason = "cancelled" if request.args["error"] == "access_denied" else "token"
             raise oidc.LoginFailed(reason, request.args["error"][:100])
-        claims, raw = oidc.complete(request.args.get("code", ""), pending)
+        claims = oidc.complete(request.args.get("code", ""), pending)
         try:
             identity = identity_from_claims(current_app.config, claims)
         except ClaimError as exc:
@@ -76,7 +76,7 @@ def callback():
             raise oidc.LoginFailed("level", f"level {identity.level} < {needed}")
     except oidc.LoginFailed as exc:
         return _failed(exc)
-    token = service.open_session(user, identity.level, raw)
+    token = service.open_session(user, identity.level)
     session.clear()  # a new session identifier at sign-in
     user.session_token, user.session_level = token, identity.level
     login_user(user)
@@ -102,9 +102,8 @@ def logout_page():
 def logout():
     if not current_user.is_authenticated:
         abort(401)
-    row = service.close_session(current_user.session_token)
+    service.close_session(current_user.session_token)
     logout_user()
     session.clear()
-    target = oidc.end_session_url(row.id_token_hint if row else None,
-                                  url_for("lms.home", _external=True))
+    target = oidc.end_session_url(url_for("lms.home", _external=True))
     return redirect(target or url_for("lms.home"), 303)

@@ -1,7 +1,9 @@
 """Browser-test harness: one live server per session on a SQLite file that the real CLI prepares
-(`db upgrade`, `units load-official`, `demo load`), Debian's Chromium driven by Playwright, and
-sign-in without the identity provider: a real server-side session row (lms.auth.service) whose
-token goes into a Flask session cookie signed with the app's own serializer.
+(`db upgrade`, `units load-official`, `demo load`), Debian's Chromium driven by Playwright. The
+server runs its own development OpenID Connect provider (LMS_DEV_IDP): `vneid` signs in for real,
+the app's OIDC client talking to it over HTTP. `signed_in` skips the provider: a real server-side
+session row (lms.auth.service) whose token goes into a Flask session cookie signed with the app's
+own serializer.
 
 These tests use none of the in-process `app`/`db`/`client` fixtures, so they run once, not once
 per database engine, and they read the database through their own sqlite3 connection."""
@@ -9,6 +11,7 @@ per database engine, and they read the database through their own sqlite3 connec
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -23,9 +26,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 
 from tests.support.postgres import free_port
 
@@ -38,8 +42,17 @@ PREPARE = (("db", "upgrade"), ("units", "load-official"), ("demo", "load"))
 
 
 @dataclass(frozen=True)
+class Citizen:
+    """A demo person known both to the dev provider and (by issuer and subject) to the app."""
+    subject: str
+    full_name: str
+    user_id: int
+
+
+@dataclass(frozen=True)
 class LiveServer:
     url: str
+    issuer: str
     database_url: str
     database_path: Path
     secret_key: str
@@ -68,16 +81,31 @@ class LiveServer:
             pytest.fail(f"the demo data has no {role} on {unit_code}")
         return user_id
 
+    def citizen(self, role: str, unit_code: str | None = None, nth: int = 0) -> Citizen:
+        """The nth dev-provider citizen who is the app user holding role (on unit_code)."""
+        rows = self.rows(
+            "SELECT DISTINCT c.subject, c.full_name, u.id FROM dev_idp_citizens c"
+            " JOIN users u ON u.subject = c.subject AND u.issuer = ?"
+            " JOIN role_grants g ON g.user_id = u.id JOIN units n ON n.id = g.unit_id"
+            " WHERE g.role = ? AND g.revoked_at IS NULL AND u.is_active"
+            " AND (? IS NULL OR n.code = ?) ORDER BY u.id LIMIT 1 OFFSET ?",
+            self.issuer, role, unit_code, unit_code, nth)
+        if not rows:
+            pytest.fail(f"the dev provider has no citizen who is {role} on {unit_code}")
+        return Citizen(*rows[0])
+
 
 def _flask(*args: str) -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
 
 
-def _server_env(database_url: str, secret_key: str, storage: Path) -> dict[str, str]:
-    # Inherited LMS_* / FLASK_* settings (make exports LMS_DEV_IDP) must not change the server.
+def _server_env(database_url: str, secret_key: str, storage: Path, issuer: str) -> dict[str, str]:
+    # Only these LMS_* settings count (inherited LMS_* / FLASK_* ones are dropped). `demo load`
+    # records the issuer on the demo users, so it must be this server's own provider.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "FLASK_"))}
     env.update(LMS_DATABASE_URL=database_url, LMS_SECRET_KEY=secret_key, LMS_ENV="development",
-               LMS_CONFIG_FILE="", LMS_STORAGE_DIR=str(storage), PYTHONUNBUFFERED="1")
+               LMS_CONFIG_FILE="", LMS_STORAGE_DIR=str(storage), LMS_DEV_IDP="1",
+               LMS_DEV_IDP_ISSUER=issuer, PYTHONUNBUFFERED="1")
     return env
 
 
@@ -103,21 +131,22 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     database_path = directory / "e2e.sqlite3"
     database_url = f"sqlite:///{database_path}"
     secret_key = secrets.token_urlsafe(32)
-    env = _server_env(database_url, secret_key, directory / "storage")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    issuer = f"{url}/dev-idp"
+    env = _server_env(database_url, secret_key, directory / "storage", issuer)
     for command in PREPARE:
         done = subprocess.run(_flask(*command), cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600, check=False)
         if done.returncode != 0:
             pytest.fail(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    port = free_port()
     log_path = directory / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(_flask("run", "--host", "127.0.0.1", "--port", str(port)),
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, process, log_path)
-            yield LiveServer(url, database_url, database_path, secret_key, log_path)
+            yield LiveServer(url, issuer, database_url, database_path, secret_key, log_path)
         finally:
             process.terminate()
             try:
@@ -187,6 +216,43 @@ def signed_in(live_server: LiveServer, session_serializer) -> Callable[[Page, st
         page.context.add_cookies([{"name": "session", "value": cookie, "url": live_server.url,
                                    "httpOnly": True, "sameSite": "Lax"}])
         return page
+
+    return sign_in
+
+
+@pytest.fixture
+def session_row(live_server: LiveServer, session_serializer) -> Callable[[str], tuple | None]:
+    """session_row(cookie value): (id, user_id, level, revoked_at) of the user_sessions row
+    whose token that Flask session cookie carries, or None."""
+
+    def row(cookie: str) -> tuple | None:
+        token = session_serializer.loads(cookie).get("_user_id") or ""  # "": no row
+        return next(iter(live_server.rows(
+            "SELECT id, user_id, level, revoked_at FROM user_sessions WHERE token_hash = ?",
+            hashlib.sha256(token.encode()).hexdigest())), None)
+
+    return row
+
+
+@pytest.fixture
+def vneid() -> Callable[..., Response]:
+    """vneid(page, citizen, level=1): on the sign-in page, press #signin-vneid, pick that
+    citizen and level at the dev provider and press #devidp-sign-in (or `button`). Returns the
+    response of /auth/callback (303 on success) once the page it leads to has loaded."""
+
+    def sign_in(page: Page, citizen: Citizen, level: int = 1,
+                button: str = "devidp-sign-in") -> Response:
+        page.locator("#signin-vneid").click()
+        page.wait_for_url(lambda url: urlsplit(url).path == "/dev-idp/authorize")
+        page.locator(f"input[name='subject'][value='{citizen.subject}']").check()
+        page.locator(f"input[name='level'][value='{level}']").check()
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/auth/callback") as done:
+            page.locator(f"#{button}").click()
+        if done.value.status in (302, 303):  # wait for the page it sends the browser to
+            page.wait_for_url(lambda url: not urlsplit(url).path.startswith(
+                ("/dev-idp/", "/auth/callback")))
+        page.wait_for_load_state()
+        return done.value
 
     return sign_in
 
