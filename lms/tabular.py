@@ -25,7 +25,7 @@ CELL_MAX = 32_767  # Excel's own limit for one cell; anything longer is not a re
 # What a damaged or hostile workbook makes zipfile/openpyxl/the XML parser raise, while opening
 # it or while streaming its rows (ParseError is a SyntaxError).
 _XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, IndexError, ValueError, TypeError,
-                OSError, EOFError, SyntaxError, NotImplementedError, RuntimeError)
+                OSError, EOFError, SyntaxError, RuntimeError)
 
 
 @dataclass(frozen=True)
