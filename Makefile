@@ -31,6 +31,8 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 # Only what is missing is installed; as a non-root user we say what to install instead.
+apt_install_now = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null)
+
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -46,6 +48,8 @@ system-packages:
 
 system-packages-test: system-packages
 	$(call apt_install,$(APT_TEST_PACKAGES))
+	@# The OpenID Connect interoperability tests run panva's oidc-provider on Node.
+	@command -v npm >/dev/null 2>&1 || $(call apt_install_now,nodejs npm)
 
 translations: | $(BIN)/python
 	@$(BIN)/python -m lms.i18n_compile

@@ -1,9 +1,9 @@
-"""Courses feature package (see DESIGN.md).
-
-Its blueprints and signal subscribers are registered here as the features land."""
+"""Course catalogue, content packages, lessons, quizzes and question pools."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet."""
+    from courses import cli
+
+    app.cli.add_command(cli.courses_cli)

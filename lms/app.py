@@ -7,10 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import MetaData
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import api, cli, db, errors, i18n, logs, security, views
 from lms.config import load_config
+from lms.db import Base
+
+
+def load_models() -> MetaData:
+    """Every package's models on one metadata (Alembic and the schema tests need them all)."""
+    import courses.models  # noqa: F401
+    import lms.models  # noqa: F401
+
+    return Base.metadata
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -63,9 +63,31 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"isolation_level": None,
                                                              "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """SQLite in WAL mode cannot upgrade a read transaction to a write once another writer has
+    committed ("database is locked" at once, whatever busy_timeout says). A request that will
+    write therefore takes the write lock up front: unsafe methods, commands and jobs, and the
+    GET views that declare it (`needs_write_lock`)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _will_write() else "BEGIN")
+
+
+def _will_write() -> bool:
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS or bool(unit_of_work().get("write_lock"))
+
+
+def needs_write_lock() -> None:
+    """Call first thing in a GET view that writes (an OAuth callback, say)."""
+    unit_of_work()["write_lock"] = True
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -187,7 +187,7 @@ def _resolve_key(guest: Any, meta: dict[str, Any]):
         keys = _key_set(meta, force=force)
         try:
             return keys.get_by_kid(kid) if kid else keys
-        except (ValueError, KeyError):
+        except (JoseError, ValueError, KeyError):  # joserfc: InvalidKeyIdError
             continue
     raise ValueError(f"no key with kid {kid!r}")
 

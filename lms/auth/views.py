@@ -20,6 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from lms.auth import oidc, service
 from lms.auth.claims import ClaimError, acr_for_level, identity_from_claims
 from lms.auth.redirects import safe_next
+from lms.db import needs_write_lock
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def start_login():
 
 @bp.get("/callback")
 def callback():
+    needs_write_lock()  # it creates the user and the session
     state = request.args.get("state", "")
     waiting = session.get(PENDING_KEY, [])
     pending = next((p for p in waiting if p["state"] == state), None) if state else None

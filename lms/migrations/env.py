@@ -3,8 +3,10 @@
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
+from lms.app import load_models
 from lms.db import make_engine
-from lms.models import metadata
+
+metadata = load_models()
 
 config = context.config
 

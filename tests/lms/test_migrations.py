@@ -12,9 +12,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from lms.app import load_models
 from lms.cli import MIGRATIONS, alembic_config
 from lms.db import make_engine
-from lms.models import metadata
+
+metadata = load_models()
 
 
 @pytest.fixture
