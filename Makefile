@@ -9,8 +9,8 @@ APT_TEST_PACKAGES := postgresql chromium fonts-noto-core poppler-utils
 APT_BENCH_PACKAGES := postgresql wrk
 APT_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-export LMS_DEV_IDP ?= 1
-export LMS_ENV ?= development
+# `make run` is the embedded development default: the built-in identity provider, dev mode.
+RUN_ENV := LMS_DEV_IDP=$${LMS_DEV_IDP:-1} LMS_ENV=$${LMS_ENV:-development}
 
 .PHONY: run test bench lint install install-dev system-packages system-packages-test \
         translations clean
@@ -61,14 +61,15 @@ instance/hocvuso.toml:
 	@echo "wrote a new secret key to $@"
 
 run: system-packages install instance/hocvuso.toml
-	$(FLASK) db upgrade
-	$(FLASK) units load-official
-	$(FLASK) demo load
+	$(RUN_ENV) $(FLASK) db upgrade
+	$(RUN_ENV) $(FLASK) units load-official
+	@for package in courses/content/*/; do $(RUN_ENV) $(FLASK) courses import $$package || exit 1; done
+	$(RUN_ENV) $(FLASK) demo load
 	@echo ""
 	@echo "  Hocvuso is at http://127.0.0.1:5000/  (sign in: http://127.0.0.1:5000/auth/login)"
 	@echo "  API: http://127.0.0.1:5000/api/v1/openapi.json   health: /healthz"
 	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: system-packages-test install-dev
 	CI=$${CI:-} $(BIN)/python -m pytest

@@ -4,7 +4,9 @@ problem is refused whole (PackageInvalid)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -54,7 +56,7 @@ def read_package(root: Path) -> CourseSpec:
         images=_images(reader, root))
     if reader.problems:
         raise PackageInvalid(reader.problems)
-    spec.digest = package_digest(root)
+    spec.digest = content_digest(spec)
     return spec
 
 
@@ -142,10 +144,17 @@ def _images(reader: Reader, root: Path) -> dict[str, bytes]:
     return images
 
 
-def package_digest(root: Path) -> str:
-    """sha256 over every file's relative path and bytes, in a stable order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+def content_digest(spec: CourseSpec) -> str:
+    """sha256 of what the package says, not of its bytes: an exported package (other file
+    names, other YAML layout) has the same digest as the one it came from."""
+    content = dataclasses.asdict(spec)
+    content.pop("digest")
+    images = content.pop("images")
+    for module in content["modules"]:
+        for lesson in module["lessons"]:
+            lesson.pop("file")
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str,
+                                       ensure_ascii=False).encode())
+    for path in sorted(images):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(images[path]).digest())
     return digest.hexdigest()

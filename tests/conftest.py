@@ -17,6 +17,11 @@ from lms.cli import alembic_config
 from lms.db import get_db, transaction
 from tests.support.postgres import PostgresServer, start_postgres
 
+# The suite configures the app itself: settings from the shell (LMS_DEV_IDP, LMS_ENV ...) must
+# not change what a test sees.
+for _name in [n for n in os.environ if n.startswith("LMS_")]:
+    del os.environ[_name]
+
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-not-for-production",
