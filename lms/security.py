@@ -4,11 +4,9 @@ the server can invalidate (the cookie carries the user's session epoch)."""
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_login import LoginManager, current_user
+from flask import session as flask_session
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
-
-from lms.db import session
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -21,16 +19,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 @login_manager.user_loader
 def _load_user(token: str):
     """The cookie holds a session token; the server-side row decides (logout, expiry)."""
-    from lms.auth.service import find_session
-    from lms.people.models import User
+    from lms.auth.service import find_signed_in_user
 
-    row = find_session(token)
-    if row is None:
+    found = find_signed_in_user(token)  # one query: the session row joined to its user
+    if found is None:
         return None
-    user = session.execute(select(User).where(User.id == row.user_id)).scalar_one_or_none()
-    if user is None or not user.is_active:
-        return None
-    user.session_token, user.session_level = token, row.level
+    user, level = found
+    user.session_token, user.session_level = token, level
     return user
 
 
@@ -46,8 +41,10 @@ def _headers(response):
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     # Personal data must not sit in shared or browser caches: anything dynamic that a signed-in
     # user sees, and every API answer, is no-store. Static files keep their caching.
+    # The cookie tells whether someone is signed in; asking current_user would load the user
+    # from the database on every response, /healthz included.
     if request.endpoint != "static" and (
-        request.path.startswith("/api/") or current_user.is_authenticated
+        request.path.startswith("/api/") or "_user_id" in flask_session
     ):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"

@@ -93,6 +93,15 @@ def find_session(token: str) -> UserSession | None:
         UserSession.expires_at > now)).scalar_one_or_none()
 
 
+def find_signed_in_user(token: str) -> tuple[User, int] | None:
+    """The active user of an open session and the session's level, in one query."""
+    row = session.execute(
+        select(User, UserSession.level).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None),
+               UserSession.expires_at > utcnow(), User.is_active.is_(True))).first()
+    return (row[0], row[1]) if row else None
+
+
 def close_session(token: str) -> UserSession | None:
     """Revoke one session: the cookie that carried it stops working at once."""
     row = find_session(token)
