@@ -1,9 +1,10 @@
-"""Enrollment feature package (see DESIGN.md).
-
-Its blueprints and signal subscribers are registered here as the features land."""
+"""Enrolments, reading progress, quiz attempts and completion (assignments, rosters and
+reports arrive with their issues)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet."""
+    from enrollment import api
+
+    app.extensions["lms_api"].register_blueprint(api.blp)

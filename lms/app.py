@@ -18,6 +18,7 @@ from lms.db import Base
 def load_models() -> MetaData:
     """Every package's models on one metadata (Alembic and the schema tests need them all)."""
     import courses.models  # noqa: F401
+    import enrollment.models  # noqa: F401
     import lms.models  # noqa: F401
 
     return Base.metadata

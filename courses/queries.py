@@ -1,0 +1,72 @@
+"""Reads of the catalogue: published courses (latest version per code) for an audience."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from courses.models import Audience, Course, Lesson, Module, Question, Quiz
+from lms.db import session
+from lms.errors import NotFound
+from lms.people.models import Role, RoleGrant, User
+from lms.units.models import Unit, UnitKind
+
+STUDENT_UNITS = {UnitKind.CLASS, UnitKind.SCHOOL}
+
+
+def audiences_of(user: User | None) -> set[Audience]:
+    """Students see the students' courses, public servants theirs, everyone the rest."""
+    result = {Audience.EVERYONE}
+    if user is None or not getattr(user, "is_authenticated", False):
+        return result | {Audience.STUDENTS, Audience.PUBLIC_SERVANTS}
+    kinds = set(session.execute(
+        select(Unit.kind).join(RoleGrant, RoleGrant.unit_id == Unit.id)
+        .where(RoleGrant.user_id == user.id, RoleGrant.role == Role.LEARNER,
+               RoleGrant.revoked_at.is_(None))).scalars())
+    if kinds & STUDENT_UNITS:
+        result.add(Audience.STUDENTS)
+    if kinds - STUDENT_UNITS or not kinds:
+        result.add(Audience.PUBLIC_SERVANTS)
+    return result
+
+
+def latest_courses(audiences: set[Audience]) -> list[Course]:
+    newest = (select(Course.code, func.max(Course.version).label("version"))
+              .where(Course.is_published.is_(True)).group_by(Course.code).subquery())
+    return list(session.execute(
+        select(Course).join(newest, (Course.code == newest.c.code)
+                            & (Course.version == newest.c.version))
+        .where(Course.audience.in_(list(audiences))).order_by(Course.code)).scalars())
+
+
+def get_course(course_id: int) -> Course:
+    """A course version with modules, lessons and quiz loaded. Raises NotFound."""
+    course = session.execute(select(Course).where(Course.id == course_id).options(
+        selectinload(Course.modules).selectinload(Module.lessons),
+        selectinload(Course.quiz))).scalar_one_or_none()
+    if course is None:
+        raise NotFound()
+    return course
+
+
+def latest_version(code: str) -> Course:
+    """Raises NotFound when no published version exists."""
+    course = session.execute(select(Course).where(Course.code == code,
+                                                  Course.is_published.is_(True))
+                             .order_by(Course.version.desc()).limit(1)).scalar_one_or_none()
+    if course is None:
+        raise NotFound()
+    return get_course(course.id)
+
+
+def lessons_of(course_id: int) -> list[Lesson]:
+    return list(session.execute(select(Lesson).where(Lesson.course_id == course_id)
+                                .order_by(Lesson.position)).scalars())
+
+
+def quiz_with_pool(quiz_id: int) -> Quiz:
+    quiz = session.execute(select(Quiz).where(Quiz.id == quiz_id).options(
+        selectinload(Quiz.questions).selectinload(Question.options))).scalar_one_or_none()
+    if quiz is None:
+        raise NotFound()
+    return quiz

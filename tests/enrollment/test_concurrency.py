@@ -1,0 +1,141 @@
+"""Concurrent starts and submits, as real transactions on their own connections (both
+engines): ten starts of a one-attempt quiz make one attempt; twenty submits grade once."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from courses.models import Course
+from courses.service import import_package
+from enrollment import attempts, service
+from enrollment.models import Attempt, AttemptState, LessonProgress
+from lms.db import get_db, unit_of_work, utcnow
+from lms.people import service as people
+from lms.people.models import Role, User
+from lms.units import service as units
+from lms.units.models import Unit, UnitKind
+from lms.units.queries import find_unit_by_code
+from tests.courses.package_factory import COURSE, QUIZ, write_package
+
+
+def in_own_transaction(app, work):
+    """Run work() in an app context with its own session on its own connection; commit."""
+    with app.app_context():
+        session = Session(get_db(app).engine, expire_on_commit=False)
+        unit_of_work()["session"] = session
+        try:
+            result = work()
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def race(app, count, work):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(in_own_transaction(app, lambda: (barrier.wait(), work())[1]))
+        except BaseException as exc:  # noqa: BLE001 (collected for the assertion)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.fixture
+def learner(app, tmp_path):
+    course = copy.deepcopy(COURSE)
+    course["code"] = "RACE-1"
+    quiz = copy.deepcopy(QUIZ)
+    quiz["attempts_allowed"] = 1
+    package = write_package(tmp_path / "race", course=course, quiz=quiz)
+
+    def setup():
+        import_package(package)
+        school = units.new_unit("RACE-S", "Trường đua", UnitKind.SCHOOL,
+                                find_unit_by_code("00070"))
+        units.new_unit("RACE-S-1", "Lớp đua", UnitKind.CLASS, school)
+        user = people.new_user(issuer="race", subject="racer", full_name="Lò Văn Đua")
+        from lms.db import session
+
+        session.flush()
+        people.grant_role(None, role=Role.LEARNER, unit_code="RACE-S-1", user_id=user.id)
+        enrollment = service.enroll(user, "RACE-1")
+        for slug in ("bien-bao", "mu-bao-hiem"):
+            service.open_lesson(enrollment, service.lesson_in(enrollment, slug))
+        session.flush()
+        for progress in session.execute(select(LessonProgress)).scalars():
+            progress.first_opened_at = utcnow() - timedelta(minutes=10)
+        for slug in ("bien-bao", "mu-bao-hiem"):
+            service.mark_read(enrollment, service.lesson_in(enrollment, slug))
+        return user.id
+
+    user_id = in_own_transaction(app, setup)
+    yield user_id
+
+    def cleanup():
+        from lms.db import session
+
+        session.execute(delete(User).where(User.id == user_id))
+        session.execute(delete(Course).where(Course.code == "RACE-1"))
+        session.execute(delete(Unit).where(Unit.code.in_(["RACE-S-1"])))
+        session.execute(delete(Unit).where(Unit.code.in_(["RACE-S"])))
+
+    in_own_transaction(app, cleanup)
+
+
+def _user(user_id):
+    from lms.db import session
+
+    return session.get(User, user_id)
+
+
+def _count_attempts(app, user_id):
+    return in_own_transaction(app, lambda: unit_of_work()["session"].execute(
+        select(func.count()).select_from(Attempt).where(Attempt.user_id == user_id)
+    ).scalar_one())
+
+
+def test_ten_concurrent_starts_make_one_attempt(app, learner):
+    def start():
+        user = _user(learner)
+        return attempts.start(user, service.require_enrollment(user, "RACE-1")).id
+
+    results, errors = race(app, 10, start)
+    assert not errors, errors
+    assert len(set(results)) == 1
+    assert _count_attempts(app, learner) == 1
+
+
+def test_twenty_concurrent_submits_grade_once(app, learner):
+    def start():
+        user = _user(learner)
+        return attempts.start(user, service.require_enrollment(user, "RACE-1")).id
+
+    attempt_id = in_own_transaction(app, start)
+
+    def submit():
+        attempt = attempts.submit(_user(learner), attempt_id, {}, "same-submit-key")
+        return (attempt.state, attempt.closed_at)
+
+    results, errors = race(app, 20, submit)
+    assert not errors, errors
+    assert {state for state, _ in results} == {AttemptState.GRADED}
+    assert len({closed for _, closed in results}) == 1  # one grading, returned twenty times
+    assert _count_attempts(app, learner) == 1
