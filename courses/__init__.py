@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from courses import cli
+    from courses import api, cli
 
     app.cli.add_command(cli.courses_cli)
+    app.extensions["lms_api"].register_blueprint(api.blp)

@@ -144,3 +144,18 @@ def test_attempts_are_limited_and_private(api, db, client, make, course):
     assert client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers, json={
         "idempotency_key": "not-mine-1"}).status_code == 404
     assert client.get("/api/v1/courses/TEST-ATGT/progress").status_code == 404
+
+
+def test_catalogue_follows_the_audience(api, client, make, course):
+    codes = [c["code"] for c in api.get("/api/v1/courses").get_json()]
+    assert codes == ["TEST-ATGT"]  # a students' course, for a student
+    from lms.people.models import Role
+    from tests.support.factories import login
+
+    servant = make.person(Role.LEARNER, make.unit("agency", "08"))
+    login(client, servant, level=1)
+    assert client.get("/api/v1/courses").get_json() == []
+    outline = client.get("/api/v1/courses/TEST-ATGT").get_json()
+    assert [m["title"] for m in outline["modules"]] == ["Chương 1"]
+    assert outline["quiz"]["questions_per_attempt"] == 3
+    assert "pool" not in outline["quiz"] and "Vì thế" not in str(outline)

@@ -23,6 +23,7 @@ OBJECT_ROUTES = {
 # A learner's own resources: the course code selects the caller's enrolment (nobody else's can
 # be named), attempt ids are checked against the caller in tests/enrollment/test_attempts.py.
 LEARNER_ROUTES = {
+    ("GET", "/api/v1/courses/<code>"),  # the public catalogue's outline
     ("POST", "/api/v1/courses/<code>/enrollment"),
     ("GET", "/api/v1/courses/<code>/progress"),
     ("GET", "/api/v1/courses/<code>/lessons/<slug>"),
