@@ -47,7 +47,7 @@ def race(app, count, work):
     def run():
         try:
             results.append(in_own_transaction(app, lambda: (barrier.wait(), work())[1]))
-        except BaseException as exc:  # noqa: BLE001 (collected for the assertion)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(count)]
