@@ -70,3 +70,8 @@ def quiz_with_pool(quiz_id: int) -> Quiz:
     if quiz is None:
         raise NotFound()
     return quiz
+
+
+def has_quiz(course_id: int) -> bool:
+    return session.execute(select(Quiz.id).where(Quiz.course_id == course_id)
+                           ).first() is not None

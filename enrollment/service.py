@@ -81,8 +81,8 @@ def mark_read(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
                            errors={"seconds_left": [str(lesson.min_seconds - elapsed)]})
     progress.read_at, progress.seconds_on_task = utcnow(), elapsed
     session.flush()
-    course = course_queries.get_course(enrollment.course_id)
-    if course.quiz is None and count_read(enrollment) == len(course_queries.lessons_of(course.id)):
+    if not course_queries.has_quiz(enrollment.course_id) and count_read(enrollment) == len(
+            course_queries.lessons_of(enrollment.course_id)):
         complete(enrollment)
     return progress
 

@@ -1,0 +1,58 @@
+"""Demo progress: when `flask demo load` creates the demo province, its learners are enrolled
+in the shipped courses of their audience with varied, realistic progress (none, some lessons,
+a failed quiz, completed), through the real services."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from courses import queries as course_queries
+from courses.models import Option
+from enrollment import attempts, service
+from enrollment.models import LessonProgress
+from lms.db import session, utcnow
+
+OUTCOMES = (("none", 25), ("reading", 30), ("failed", 10), ("completed", 35))
+
+
+def add_demo_progress(_app, province, learners, staff, **_kwargs) -> None:
+    """Subscriber of lms.signals.demo_loaded."""
+    rng = random.Random(2025)
+    for user, _unit in learners:
+        for course in course_queries.latest_courses(course_queries.audiences_of(user)):
+            outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+            if outcome != "none":
+                _progress(user, course.code, outcome, rng)
+
+
+def _progress(user, code: str, outcome: str, rng: random.Random) -> None:
+    enrollment = service.enroll(user, code)
+    lessons = course_queries.lessons_of(enrollment.course_id)
+    to_read = lessons if outcome != "reading" else lessons[:rng.randrange(1, len(lessons))]
+    started = utcnow() - timedelta(days=rng.randrange(2, 40), minutes=rng.randrange(600))
+    enrollment.started_at = started
+    for lesson in to_read:
+        progress = service.open_lesson(enrollment, lesson)
+        progress.first_opened_at = started
+        session.flush()
+        service.mark_read(enrollment, lesson)
+        progress = session.execute(select(LessonProgress).where(
+            LessonProgress.id == progress.id)).scalar_one()
+        progress.seconds_on_task = lesson.min_seconds + rng.randrange(30, 600)
+    if outcome in ("failed", "completed"):
+        attempt = attempts.start(user, enrollment)
+        right = outcome == "completed"
+        answers = {}
+        for slot in attempt.questions:
+            correct = set(session.execute(select(Option.id).where(
+                Option.id.in_(slot.option_order), Option.is_correct)).scalars())
+            answers[slot.position] = (sorted(correct) if right else
+                                      [o for o in slot.option_order if o not in correct][:1])
+        attempts.submit(user, attempt.id, answers, f"demo-{user.id}-{code}")
+        if right:
+            enrollment.completed_at = started + timedelta(days=rng.randrange(0, 2),
+                                                         minutes=rng.randrange(20, 240))
+    session.flush()
