@@ -126,3 +126,20 @@ def test_unsafe_paths_and_svg_scripts_are_refused(tmp_path):
 def test_export_of_unknown_course_is_a_clean_error(app, db, tmp_path):
     result = run(app, "export", "NOPE", "--output", tmp_path / "x")
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_package_images_are_served_from_our_origin(app, db, client, tmp_path):
+    package = write_package(tmp_path / "pkg", lessons={
+        "lessons/01-bien-bao.vi.md": "# Biển\n\n![Biển cấm](images/cam.svg)\n",
+        "lessons/02-mu.vi.md": "# Mũ\n\nx\n"})
+    (package / "images").mkdir()
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="5" fill="red"/></svg>'
+    (package / "images" / "cam.svg").write_bytes(svg)
+    assert run(app, "import", package).exit_code == 0
+    html = db.execute(select(Lesson.html_vi).where(Lesson.slug == "bien-bao")).scalar_one()
+    assert 'src="/courses/TEST-ATGT/v1/assets/images/cam.svg"' in html
+    response = client.get("/courses/TEST-ATGT/v1/assets/images/cam.svg")
+    assert response.status_code == 200 and response.data == svg
+    assert response.mimetype == "image/svg+xml"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert client.get("/courses/TEST-ATGT/v1/assets/images/nope.svg").status_code == 404

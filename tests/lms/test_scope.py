@@ -24,6 +24,7 @@ OBJECT_ROUTES = {
 # be named), attempt ids are checked against the caller in tests/enrollment/test_attempts.py.
 LEARNER_ROUTES = {
     ("GET", "/api/v1/courses/<code>"),  # the public catalogue's outline
+    ("GET", "/courses/<code>/v<int:version>/assets/images/<path:name>"),  # course images
     ("POST", "/api/v1/courses/<code>/enrollment"),
     ("GET", "/api/v1/courses/<code>/progress"),
     ("GET", "/api/v1/courses/<code>/lessons/<slug>"),
