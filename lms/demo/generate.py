@@ -10,8 +10,9 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from lms.bulk import insert_rows
 from lms.db import session
 from lms.errors import Conflict, InvalidState
 from lms.people.models import Role, RoleGrant, User
@@ -45,14 +46,14 @@ def generate(learners: int, *, province_code: str = "01", prefix: str = "GEN",
     rng = random.Random(seed)
     key = pii_key()
     made = 0
+    users, grants = User.__table__, RoleGrant.__table__
     for chunk in _chunks(_learner_rows(rng, key, prefix, learners), BATCH):
-        ids = session.execute(insert(User).returning(User.id, sort_by_parameter_order=True),
-                              [row for row, _ in chunk]).scalars().all()
-        session.execute(insert(RoleGrant), [
-            {"user_id": user_id, "role": Role.LEARNER, "unit_id": classes[index // CLASS_SIZE],
-             "granted_at": now}
-            for user_id, (_, index) in zip(ids, chunk, strict=True)])
-        made += len(ids)
+        ids = insert_rows(users, [row for row, _ in chunk], key="subject")
+        insert_rows(grants, [
+            {"user_id": ids[row["subject"]], "role": Role.LEARNER,
+             "unit_id": classes[index // CLASS_SIZE], "granted_at": now}
+            for row, index in chunk])
+        made += len(chunk)
     return {"schools": schools, "classes": len(classes), "learners": made}
 
 
@@ -79,12 +80,13 @@ def _create_units(prefix: str, schools: int, learners: int, communes: list[Unit]
 
 
 def _insert_units(rows: list[dict]) -> list[int]:
-    ids: list[int] = []
+    """Ids in the order of `rows`."""
+    ids: dict[str, int] = {}
     now = datetime.now(UTC)
     for chunk in _chunks(iter(rows), BATCH):
-        ids += session.execute(insert(Unit).returning(Unit.id, sort_by_parameter_order=True),
-                               [{**r, "created_at": now} for r in chunk]).scalars().all()
-    return ids
+        ids.update(insert_rows(Unit.__table__, [{**r, "created_at": now} for r in chunk],
+                               key="code"))
+    return [ids[row["code"]] for row in rows]
 
 
 def _learner_rows(rng: random.Random, key: bytes, prefix: str,
