@@ -13,7 +13,6 @@ from courses import queries as course_queries
 from enrollment import attempts, queries, service
 from enrollment.schemas import SubmitIn
 from enrollment.views_model import attempt_view, localized
-from lms.db import unit_of_work
 from lms.errors import InvalidState
 
 bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="templates")
@@ -74,31 +73,27 @@ def course(code: str):
                            quiz=_quiz_state(loaded, progress))
 
 
-def _render_lesson(code: str, slug: str, error: str | None = None, status: int = 200):
-    enrollment = service.require_enrollment(_user(), code)
-    lesson = queries.lesson_view(enrollment, service.lesson_in(enrollment, slug))
-    course_title = queries.progress_view(enrollment)["title"]
-    return render_template("enrollment/lesson.html", code=code, lesson=lesson,
-                           course_title=course_title, error=error), status
-
-
 @bp.get("/<code>/lessons/<slug>")
 @login_required
 def lesson(code: str, slug: str):
     """Opening the page starts the lesson's reading clock on the server."""
-    return _render_lesson(code, slug)
+    enrollment = service.require_enrollment(_user(), code)
+    view = queries.lesson_view(enrollment, service.lesson_in(enrollment, slug))
+    return render_template("enrollment/lesson.html", code=code, lesson=view,
+                           course_title=queries.progress_view(enrollment)["title"])
 
 
 @bp.post("/<code>/lessons/<slug>/read")
 @login_required
 def mark_read(code: str, slug: str):
+    """Too early (409 in the API): back to the same lesson with the seconds left."""
     enrollment = service.require_enrollment(_user(), code)
     try:
         service.mark_read(enrollment, service.lesson_in(enrollment, slug))
     except InvalidState as exc:
-        unit_of_work()["commit_on_error"] = True  # keep the clock started by this visit
-        return _render_lesson(code, slug, error=exc.message, status=409)
-    flash(_("Lesson marked as read."), "success")
+        flash(exc.message, "error")
+    else:
+        flash(_("Lesson marked as read."), "success")
     return redirect(url_for("learn.lesson", code=code, slug=slug), 303)
 
 

@@ -33,6 +33,13 @@ LEARNER_ROUTES = {
     ("GET", "/api/v1/attempts/<int:attempt_id>"),
     ("PUT", "/api/v1/attempts/<int:attempt_id>/answers/<int:position>"),
     ("POST", "/api/v1/attempts/<int:attempt_id>/submit"),
+    ("POST", "/learn/<code>/start"),
+    ("GET", "/learn/<code>"),
+    ("GET", "/learn/<code>/lessons/<slug>"),
+    ("POST", "/learn/<code>/lessons/<slug>/read"),
+    ("POST", "/learn/<code>/quiz"),
+    ("GET", "/learn/attempts/<int:attempt_id>"),  # another learner's: tests/enrollment
+    ("POST", "/learn/attempts/<int:attempt_id>/submit"),
 }
 QUERY_ROUTES = [
     "/api/v1/units?parent={code}",
