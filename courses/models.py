@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     LargeBinary,
     String,
@@ -17,12 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UtcDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
+from lms.db import Base, UtcDateTime, str_enum, utcnow
 
 
 class Audience(enum.StrEnum):
@@ -53,7 +47,7 @@ class Course(Base):
     title_en: Mapped[str | None] = mapped_column(String(200))
     description_vi: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
-    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience, "audience"))
     estimated_minutes: Mapped[int]
     is_published: Mapped[bool] = mapped_column(default=True)
     package_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the imported folder
@@ -123,7 +117,7 @@ class Quiz(Base):
     time_limit_seconds: Mapped[int]  # 0 = none
     shuffle_questions: Mapped[bool]
     shuffle_options: Mapped[bool]
-    show_answers: Mapped[AnswerRelease] = mapped_column(_enum(AnswerRelease, "answer_release"))
+    show_answers: Mapped[AnswerRelease] = mapped_column(str_enum(AnswerRelease, "answer_release"))
     requires_all_lessons: Mapped[bool]
 
     questions: Mapped[list[Question]] = relationship(order_by="Question.position", lazy="raise",
@@ -142,7 +136,7 @@ class Question(Base):
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))  # the package's id, e.g. "q07"
     position: Mapped[int]
-    type: Mapped[QuestionType] = mapped_column(_enum(QuestionType, "question_type"))
+    type: Mapped[QuestionType] = mapped_column(str_enum(QuestionType, "question_type"))
     text_vi: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str | None] = mapped_column(Text)
     explanation_vi: Mapped[str] = mapped_column(Text, default="")

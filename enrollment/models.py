@@ -6,10 +6,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UtcDateTime, utcnow
+from lms.db import Base, UtcDateTime, str_enum, utcnow
 
 
 class AttemptState(enum.StrEnum):
@@ -17,10 +17,6 @@ class AttemptState(enum.StrEnum):
     GRADED = "graded"  # submitted and graded in one transaction
     ABANDONED = "abandoned"  # time ran out before a submit; graded on what was saved
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class Enrollment(Base):
@@ -59,7 +55,7 @@ class Attempt(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="RESTRICT"))
     number: Mapped[int]
-    state: Mapped[AttemptState] = mapped_column(_enum(AttemptState, "attempt_state"))
+    state: Mapped[AttemptState] = mapped_column(str_enum(AttemptState, "attempt_state"))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

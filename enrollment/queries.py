@@ -8,8 +8,8 @@ from courses import queries as course_queries
 from courses.models import Lesson
 from enrollment import attempts, service
 from enrollment.models import Enrollment
-from enrollment.views_model import localized
 from lms.db import utcnow
+from lms.i18n import localized
 
 
 def progress_view(enrollment: Enrollment) -> dict[str, Any]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from courses import queries as course_queries
 from courses.models import Course, Lesson
 from enrollment import signals
 from enrollment.models import Enrollment, LessonProgress
-from lms.db import session, utcnow
+from lms.db import create_once, session, utcnow
 from lms.errors import InvalidState, NotFound
 from lms.people.models import User
 
@@ -32,15 +31,9 @@ def enroll(user: User, code: str) -> Enrollment:
     course = course_queries.latest_version(code)
     if course.audience not in course_queries.audiences_of(user):
         raise NotFound()
-    try:
-        with session.begin_nested():  # two tabs starting at once: one row
-            enrollment = Enrollment(user_id=user.id, course_id=course.id)
-            session.add(enrollment)
-    except IntegrityError:
-        enrollment = find_enrollment(user, code)
-        if enrollment is None:
-            raise
-    return enrollment
+    # two tabs starting at once: one row
+    return create_once(lambda: find_enrollment(user, code),
+                       lambda: Enrollment(user_id=user.id, course_id=course.id))
 
 
 def lesson_in(enrollment: Enrollment, slug: str) -> Lesson:
@@ -53,17 +46,8 @@ def lesson_in(enrollment: Enrollment, slug: str) -> Lesson:
 
 def open_lesson(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     """Start the server-side clock of a lesson the first time it is opened."""
-    progress = _progress(enrollment, lesson)
-    if progress is None:
-        try:
-            with session.begin_nested():
-                progress = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id)
-                session.add(progress)
-        except IntegrityError:
-            progress = _progress(enrollment, lesson)
-            if progress is None:
-                raise
-    return progress
+    return create_once(lambda: _progress(enrollment, lesson),
+                       lambda: LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id))
 
 
 def mark_read(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:

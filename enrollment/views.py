@@ -12,8 +12,9 @@ from flask_login import current_user, login_required
 from courses import queries as course_queries
 from enrollment import attempts, queries, service
 from enrollment.schemas import SubmitIn
-from enrollment.views_model import attempt_view, localized
+from enrollment.views_model import attempt_view
 from lms.errors import InvalidState
+from lms.i18n import localized
 
 bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="templates")
 

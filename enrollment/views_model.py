@@ -6,16 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale
-
 from courses import queries as course_queries
 from enrollment import attempts
 from enrollment.models import Attempt, AttemptState
 from lms.db import utcnow
-
-
-def localized(vi: str, en: str | None) -> str:
-    return en if en and str(get_locale()) == "en" else vi
+from lms.i18n import localized
 
 
 def seconds_left(attempt: Attempt, now: datetime | None = None) -> int | None:

@@ -4,16 +4,20 @@ request / command / job. Services use `session` and flush; only the owner commit
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import enum
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,6 +49,30 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def str_enum(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
+    """An enum stored as its value in a VARCHAR with a CHECK constraint: readable in SQL and
+    cheap to extend (a native PostgreSQL enum type needs its own migration per value)."""
+    return Enum(cls, name=name, native_enum=False, length=length, create_constraint=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+def create_once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
+    """The existing row, or a new one inserted in a savepoint; when a concurrent transaction
+    inserts the same unique key first, its row is returned instead of an error."""
+    existing = find()
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            row = create()
+            session.add(row)
+    except IntegrityError:
+        row = find()
+        if row is None:
+            raise
+    return row
 
 
 def utcnow() -> datetime:

@@ -6,11 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 COOKIE = "lang"
+
+
+def localized(vi: str | None, en: str | None) -> str:
+    """Authored content in the reader's language: English when chosen and written, else the
+    Vietnamese original."""
+    return en if en and str(get_locale()) == "en" else (vi or "")
 
 
 def select_locale() -> str:

@@ -8,13 +8,12 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from lms.auth import local
 from lms.auth.claims import Identity
 from lms.auth.levels import min_levels
 from lms.auth.models import UserSession
-from lms.db import session, utcnow
+from lms.db import create_once, session, utcnow
 from lms.people import queries as people_queries
 from lms.people.models import User
 from lms.pii import hash_personal_id, mask_personal_id
@@ -34,16 +33,10 @@ def sign_in(identity: Identity) -> User:
     user = _find(identity)
     if user is None and identity.personal_id:
         user = _school_issued(identity)
-    if user is None:
-        try:
-            with session.begin_nested():  # two first logins at once: one insert wins
-                user = User(issuer=identity.issuer, subject=identity.subject,
-                            full_name=identity.full_name, birth_on=identity.birth_on)
-                session.add(user)
-        except IntegrityError:
-            user = _find(identity)
-            if user is None:
-                raise
+    if user is None:  # two first logins at once: one insert wins, both get that user
+        user = create_once(lambda: _find(identity), lambda: User(
+            issuer=identity.issuer, subject=identity.subject, full_name=identity.full_name,
+            birth_on=identity.birth_on))
     user.full_name = identity.full_name
     if identity.birth_on:
         user.birth_on = identity.birth_on

@@ -7,10 +7,10 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UtcDateTime, utcnow
+from lms.db import Base, UtcDateTime, str_enum, utcnow
 from lms.units.models import Unit
 
 
@@ -20,10 +20,6 @@ class Role(enum.StrEnum):
     OFFICER = "officer"
     SYSTEM_ADMIN = "system_admin"
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class User(UserMixin, Base):
@@ -65,7 +61,7 @@ class RoleGrant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role", 16))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

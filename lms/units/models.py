@@ -6,10 +6,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UtcDateTime, path_string, utcnow
+from lms.db import Base, UtcDateTime, path_string, str_enum, utcnow
 
 
 class UnitKind(enum.StrEnum):
@@ -52,9 +52,7 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
-    kind: Mapped[UnitKind] = mapped_column(
-        Enum(UnitKind, name="unit_kind", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e], create_constraint=True))
+    kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind", 16))
     # the official division type ("xã", "phường", "đặc khu", "tỉnh" ...), when there is one
     division_type: Mapped[str | None] = mapped_column(String(40))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"),
