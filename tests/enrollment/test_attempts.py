@@ -11,6 +11,7 @@ from courses.models import Option, Question
 from enrollment import signals
 from enrollment.models import Attempt, AttemptState, LessonProgress
 from lms.db import utcnow
+from tests.support.factories import csrf_headers
 
 SECRETS = ("is_correct", "correct_options", "explanation", "Vì thế")
 
@@ -159,3 +160,24 @@ def test_catalogue_follows_the_audience(api, client, make, course):
     assert [m["title"] for m in outline["modules"]] == ["Chương 1"]
     assert outline["quiz"]["questions_per_attempt"] == 3
     assert "pool" not in outline["quiz"] and "Vì thế" not in str(outline)
+
+
+def test_a_new_version_does_not_move_learners_already_started(api, db, make, client, tmp_path):
+    import copy
+
+    from courses.service import import_package
+    from lms.people.models import Role
+    from tests.courses.package_factory import COURSE, write_package
+    from tests.support.factories import login
+
+    started = api.post("/api/v1/courses/TEST-ATGT/enrollment").get_json()
+    assert started["course_version"] == 1
+    newer = copy.deepcopy(COURSE)
+    newer["version"] = 2
+    import_package(write_package(tmp_path / "v2", course=newer))
+    assert api.get("/api/v1/courses/TEST-ATGT/progress").get_json()["course_version"] == 1
+    newcomer = make.person(Role.LEARNER, make.unit("class", make.unit("school", "00694")))
+    login(client, newcomer, level=1)
+    headers = csrf_headers(client)
+    fresh = client.post("/api/v1/courses/TEST-ATGT/enrollment", json={}, headers=headers)
+    assert fresh.get_json()["course_version"] == 2
