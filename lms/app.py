@@ -18,7 +18,9 @@ from lms.db import Base
 def load_models() -> MetaData:
     """Every package's models on one metadata (Alembic and the schema tests need them all)."""
     import courses.models  # noqa: F401
-    import enrollment.models  # noqa: F401
+    import enrollment.assignments.models
+    import enrollment.models
+    import enrollment.rosters.models  # noqa: F401
     import lms.models  # noqa: F401
 
     return Base.metadata

@@ -1,0 +1,1 @@
+"""Assignments: required courses per unit subtree and audience, with start and due dates."""

@@ -1,0 +1,1 @@
+"""Rosters: the people who must complete, per class or department, imported from files."""
