@@ -8,3 +8,7 @@ demo_loaded = _signals.signal("demo-loaded")
 """Sent after `flask demo load` created the demo province, inside its transaction, with
 province (Unit), learners (list of (User, Unit)) and staff (list of (User, Role, Unit)).
 Downstream packages add their own demo data (rosters, enrolments, progress)."""
+
+user_signed_in = _signals.signal("user-signed-in")
+"""Sent inside the sign-in transaction with user and personal_id_hash (the keyed hash of the
+ID in the token, or None): downstream links rosters to the person."""

@@ -31,7 +31,7 @@ _XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, IndexError, ValueError
 @dataclass(frozen=True)
 class Row:
     line: int
-    values: dict[str, Any]  # canonical column → str, or date for XLSX date cells
+    values: dict[str, Any]  # canonical column → str; XLSX date cells date, whole numbers int
 
 
 def canonical_header(text: str) -> str:
@@ -169,6 +169,12 @@ def _cell(value: Any) -> Any:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, bool):
+        return str(value)
+    # A whole number stays a number: an ID typed into Excel as a number lost its leading zeros,
+    # and only the importer knows whether they can be put back.
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return int(value)
+    if isinstance(value, int):
+        return value
     return str(value).strip()

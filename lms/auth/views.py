@@ -17,10 +17,12 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
+from lms import signals
 from lms.auth import oidc, service
 from lms.auth.claims import ClaimError, acr_for_level, identity_from_claims
 from lms.auth.redirects import safe_next
 from lms.db import needs_write_lock
+from lms.pii import hash_personal_id
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ def callback():
         user = service.sign_in(identity)
         if not user.is_active:
             raise oidc.LoginFailed("disabled", "user disabled")
+        signals.user_signed_in.send(current_app._get_current_object(), user=user,
+                                    personal_id_hash=hash_personal_id(identity.personal_id)
+                                    if identity.personal_id else None)
         needed = max(pending["level"], service.required_level(user))
         if identity.level < needed:
             raise oidc.LoginFailed("level", f"level {identity.level} < {needed}")
