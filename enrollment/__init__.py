@@ -1,13 +1,22 @@
-"""Enrolments, reading progress, quiz attempts and completion (assignments, rosters and
-reports arrive with their issues)."""
+"""Enrolments, reading progress, quiz attempts, rosters, assignments and completion."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from enrollment import api, demo, views
-    from lms.signals import demo_loaded
+    from enrollment.assignments import api as assignments_api
+    from enrollment.assignments import views as assignments_views
+    from enrollment.rosters import api as rosters_api
+    from enrollment.rosters import cli as rosters_cli
+    from enrollment.rosters import subscribers
+    from enrollment.rosters import views as rosters_views
+    from lms.signals import demo_loaded, user_signed_in
 
-    app.extensions["lms_api"].register_blueprint(api.blp)
-    app.register_blueprint(views.bp)
+    for blueprint in (api.blp, assignments_api.blp, rosters_api.blp):
+        app.extensions["lms_api"].register_blueprint(blueprint)
+    for blueprint in (views.bp, assignments_views.bp, rosters_views.bp):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(rosters_cli.rosters_cli)
     demo_loaded.connect(demo.add_demo_progress, sender=app, weak=False)
+    user_signed_in.connect(subscribers.on_signed_in, sender=app, weak=False)

@@ -74,7 +74,9 @@ def _conflict(entry: RosterEntry, kind: str, detail: str) -> None:
 def resolve_conflict(actor: User, conflict_id: int, user_id: int | None) -> LinkConflict:
     """The admin links the entry to one of the accounts (or to none) and closes the case."""
     conflict = session.get(LinkConflict, conflict_id)
-    if conflict is None or conflict.resolved_at is not None:
+    unit = session.get(Unit, conflict.unit_id) if conflict is not None else None
+    if (conflict is None or conflict.resolved_at is not None or unit is None
+            or not policy.can(actor, policy.Permission.MANAGE_UNITS, unit)):
         raise NotFound()
     entry = get_entry(actor, conflict.entry_id) if conflict.entry_id else None
     if entry is not None:

@@ -3,8 +3,14 @@ of one province nothing of another, in lists, details and counts alike."""
 
 from __future__ import annotations
 
+import io
+import re
+from datetime import date
+
 import pytest
 
+from enrollment.assignments.models import Assignment
+from enrollment.rosters.models import LinkConflict, RosterEntry
 from lms.people.models import Role
 from lms.units.queries import find_unit_by_code
 from tests.support.factories import csrf_headers, login
@@ -19,7 +25,23 @@ OBJECT_ROUTES = {
     ("GET", "/api/v1/units/<code>"): "code",
     ("GET", "/api/v1/users/<int:user_id>"): "user",
     ("DELETE", "/api/v1/role-grants/<int:grant_id>"): "grant",
+    ("GET", "/units/<code>/assignments"): "code",
+    ("POST", "/units/<code>/assignments"): "code",
+    ("GET", "/api/v1/units/<code>/assignments"): "code",
+    ("DELETE", "/api/v1/assignments/<int:assignment_id>"): "assignment",
+    ("POST", "/api/v1/units/<code>/roster/import"): "code",
+    ("GET", "/api/v1/units/<code>/roster"): "code",
+    ("GET", "/api/v1/units/<code>/link-conflicts"): "code",
+    ("PUT", "/api/v1/roster-entries/<int:entry_id>/exemption"): "entry",
+    ("DELETE", "/api/v1/roster-entries/<int:entry_id>/exemption"): "entry",
+    ("POST", "/api/v1/link-conflicts/<int:conflict_id>/resolve"): "conflict",
+    ("GET", "/units/<code>/roster"): "code",
+    ("POST", "/units/<code>/roster/check"): "code",
+    ("GET", "/units/<code>/roster/uploads/<key>/problems.csv"): "code",
+    ("POST", "/units/<code>/roster/import"): "code",
 }
+# Bodies that get a request past input validation, so that it is the scope that answers.
+JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {}}
 # A learner's own resources: the course code selects the caller's enrolment (nobody else's can
 # be named), attempt ids are checked against the caller in tests/enrollment/test_attempts.py.
 LEARNER_ROUTES = {
@@ -57,8 +79,21 @@ def two_schools(make):
     admin_a = make.person(Role.UNIT_ADMIN, school_a)
     learner_b = make.person(Role.LEARNER, class_b, name="Lò Thị Sình")
     grant_b = make.grant(make.user("Giàng A Páo"), Role.LEARNER, class_b)
+    entry_b = RosterEntry(unit_id=class_b.id, roster_unit_id=class_b.id,
+                          personal_id_hash="b" * 64, personal_id_masked="0083****0001",
+                          full_name="Lò Thị Sình", birth_on=date(2012, 3, 4))
+    make.session.add(entry_b)
+    make.session.flush()
+    conflict_b = LinkConflict(unit_id=class_b.id, entry_id=entry_b.id,
+                              personal_id_hash="b" * 64, kind="two_accounts")
+    make.session.add(conflict_b)
+    assignment_b = Assignment(unit_id=school_b.id, course_code="ANY", audience="students",
+                              start_on=date(2025, 9, 5), due_on=date(2025, 12, 31))
+    make.session.add(assignment_b)
+    make.session.flush()
     return {"a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
-            "learner_b": learner_b, "grant_b": grant_b}
+            "learner_b": learner_b, "grant_b": grant_b, "assignment_b": assignment_b,
+            "entry_b": entry_b, "conflict_b": conflict_b}
 
 
 def _rules(app):
@@ -77,13 +112,20 @@ def test_every_parameterised_route_is_in_the_scope_matrix(app):
 @pytest.mark.parametrize(("method", "rule"), sorted(OBJECT_ROUTES))
 def test_school_admin_gets_404_for_another_school(client, two_schools, method, rule):
     login(client, two_schools["admin_a"])
+    kind = OBJECT_ROUTES[(method, rule)]
     target = {"code": two_schools["b"].code, "user": two_schools["learner_b"].id,
-              "grant": two_schools["grant_b"].id}[OBJECT_ROUTES[(method, rule)]]
-    url = rule.split("<")[0] + str(target) + rule.split(">")[1]
+              "grant": two_schools["grant_b"].id, "assignment": two_schools["assignment_b"].id,
+              "entry": two_schools["entry_b"].id,
+              "conflict": two_schools["conflict_b"].id}[kind]
+    url = re.sub(r"<(?:[^:>]+:)?key>", "0" * 64,
+                 re.sub(r"<(?:[^:>]+:)?(?!key>)[^>]+>", str(target), rule, count=1))
     headers = csrf_headers(client) if method != "GET" else {}
-    data = {"csrf_token": headers.get("X-CSRFToken"), "code": "X1", "name": "X", "kind": "class"}
-    response = client.open(url, method=method, headers=headers,
-                           data=data if rule.startswith("/units") and method == "POST" else None)
+    data = {"csrf_token": headers.get("X-CSRFToken"), "code": "X1", "name": "X", "kind": "class",
+            "file": (io.BytesIO(b"a;b\n"), "x.csv")}
+    if rule.startswith(("/units", "/api/v1/units")) and method == "POST":
+        response = client.open(url, method=method, headers=headers, data=data)
+    else:
+        response = client.open(url, method=method, headers=headers, json=JSON_BODIES.get(kind))
     assert response.status_code == 404, (method, url, response.data[:200])
 
 

@@ -1,0 +1,88 @@
+"""Roster pages: the list, the upload that always checks first, the problems as CSV, and the
+import of the very file that was checked."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from enrollment.rosters import queries
+from enrollment.rosters.importer import import_roster, roster_unit
+from lms.db import session
+from lms.errors import ValidationFailed
+from lms.exports import csv_bytes
+from lms.storage import keep_upload, load_upload
+
+bp = Blueprint("rosters", __name__, url_prefix="/units", template_folder="templates")
+MAX_LISTED = 500
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.get("/<code>/roster")
+@login_required
+def show(code: str):
+    unit = roster_unit(_user(), code)
+    rows = session.execute(queries.entries_under(_user(), unit).limit(MAX_LISTED)).all()
+    return render_template("rosters/roster.html", unit=unit,
+                           entries=[queries.entry_view(e, c) for e, c in rows])
+
+
+@bp.post("/<code>/roster/check")
+@login_required
+def check(code: str):
+    unit = roster_unit(_user(), code)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a CSV or XLSX file."), "error")
+        return redirect(url_for("rosters.show", code=code), 303)
+    data = upload.read()
+    key = keep_upload(data, {"user_id": _user().id, "unit": unit.code,
+                             "filename": upload.filename})
+    try:
+        report = import_roster(_user(), code, upload.filename, data, dry_run=True)
+    except ValidationFailed as exc:  # the file itself (encoding, columns) was refused
+        problems = [{"line": "", "column": k, "message": "; ".join(map(str, v))}
+                    for k, v in (exc.errors or {}).items()]
+        return render_template("rosters/report.html", unit=unit, report=None,
+                               problems=problems, key=None), 422
+    return render_template("rosters/report.html", unit=unit, report=report,
+                           problems=report.problems, key=key,
+                           import_key=secrets.token_urlsafe(16)), 200 if report.valid else 422
+
+
+@bp.get("/<code>/roster/uploads/<key>/problems.csv")
+@login_required
+def problems_csv(code: str, key: str):
+    unit = roster_unit(_user(), code)
+    stored = load_upload(key, user_id=_user().id, unit=unit.code)
+    if stored is None:
+        abort(404)
+    data, meta = stored
+    report = import_roster(_user(), code, meta["filename"], data, dry_run=True)
+    body = csv_bytes([_("Line"), _("Column"), _("Reason")],
+                     [(p["line"], p["column"], p["message"]) for p in report.problems])
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="roster-problems.csv"'})
+
+
+@bp.post("/<code>/roster/import")
+@login_required
+def commit(code: str):
+    unit = roster_unit(_user(), code)
+    stored = load_upload(request.form.get("upload", ""), user_id=_user().id, unit=unit.code)
+    if stored is None:
+        flash(_("The checked file has expired; upload it again."), "error")
+        return redirect(url_for("rosters.show", code=code), 303)
+    data, meta = stored
+    report = import_roster(_user(), code, meta["filename"], data, dry_run=False,
+                           idempotency_key=request.form.get("import_key") or None)
+    flash(_("Roster saved: %(added)s added, %(removed)s removed, %(changed)s changed, "
+            "%(unchanged)s unchanged.", added=report.added, removed=report.removed,
+            changed=report.changed, unchanged=report.unchanged), "success")
+    return redirect(url_for("rosters.show", code=code), 303)
