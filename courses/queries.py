@@ -72,6 +72,6 @@ def quiz_with_pool(quiz_id: int) -> Quiz:
     return quiz
 
 
-def has_quiz(course_id: int) -> bool:
+def quiz_id_of(course_id: int) -> int | None:
     return session.execute(select(Quiz.id).where(Quiz.course_id == course_id)
-                           ).first() is not None
+                           ).scalar_one_or_none()

@@ -168,7 +168,7 @@ def _grade(attempt: Attempt, state: AttemptState) -> None:
     attempt.state, attempt.closed_at = state, utcnow()
     session.flush()
     if attempt.passed:
-        service.complete(session.get(Enrollment, attempt.enrollment_id))
+        service.complete_if_done(session.get(Enrollment, attempt.enrollment_id))
 
 
 def answers_released(attempt: Attempt, quiz: Quiz) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from courses import queries as course_queries
 from courses.models import Course, Lesson
 from enrollment import signals
-from enrollment.models import Enrollment, LessonProgress
+from enrollment.models import Attempt, Enrollment, LessonProgress
 from lms.db import create_once, session, utcnow
 from lms.errors import InvalidState, NotFound
 from lms.people.models import User
@@ -63,11 +63,14 @@ def mark_read(enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
         raise InvalidState(_("Keep reading: this lesson counts after %(n)s more seconds.",
                              n=lesson.min_seconds - elapsed),
                            errors={"seconds_left": [str(lesson.min_seconds - elapsed)]})
-    progress.read_at, progress.seconds_on_task = utcnow(), elapsed
-    session.flush()
-    if not course_queries.has_quiz(enrollment.course_id) and count_read(enrollment) == len(
-            course_queries.lessons_of(enrollment.course_id)):
-        complete(enrollment)
+    # Conditional, like completion: of two devices reading at once, the first read stands.
+    now = utcnow()
+    session.execute(update(LessonProgress).where(
+        LessonProgress.id == progress.id, LessonProgress.read_at.is_(None))
+        .values(read_at=now, seconds_on_task=elapsed)
+        .execution_options(synchronize_session=False))
+    session.refresh(progress)
+    complete_if_done(enrollment)
     return progress
 
 
@@ -88,13 +91,37 @@ def progress_by_lesson(enrollment: Enrollment) -> dict[int, LessonProgress]:
         LessonProgress.enrollment_id == enrollment.id)).scalars()}
 
 
-def complete(enrollment: Enrollment) -> None:
-    """Mark the enrolment completed once, and tell downstream (certificates)."""
+def complete_if_done(enrollment: Enrollment) -> bool:
+    """The course's rule: every lesson read and, when it has one, the final quiz passed.
+    Completes once; returns whether this call completed it."""
     if enrollment.completed_at is not None:
-        return
-    enrollment.completed_at = utcnow()
+        return False
+    if count_read(enrollment) < len(course_queries.lessons_of(enrollment.course_id)):
+        return False
+    quiz_id = course_queries.quiz_id_of(enrollment.course_id)
+    if quiz_id is not None and not session.execute(select(Attempt.id).where(
+            Attempt.enrollment_id == enrollment.id, Attempt.quiz_id == quiz_id,
+            Attempt.passed.is_(True)).limit(1)).first():
+        return False
+    return _complete(enrollment)
+
+
+def _complete(enrollment: Enrollment) -> bool:
+    """Set completed_at with a conditional UPDATE: of two concurrent transactions only one
+    changes the row (the other waits for its lock, then matches nothing), so the signal is
+    sent exactly once, inside the transaction that completed it."""
+    now = utcnow()
+    changed = session.execute(
+        update(Enrollment).where(Enrollment.id == enrollment.id,
+                                 Enrollment.completed_at.is_(None))
+        .values(completed_at=now).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.refresh(enrollment)
+        return False
+    enrollment.completed_at = now
     session.flush()
     signals.course_completed.send(current_app._get_current_object(), enrollment=enrollment)
+    return True
 
 
 def require_enrollment(user: User, code: str) -> Enrollment:

@@ -139,3 +139,83 @@ def test_twenty_concurrent_submits_grade_once(app, learner):
     assert {state for state, _ in results} == {AttemptState.GRADED}
     assert len({closed for _, closed in results}) == 1  # one grading, returned twenty times
     assert _count_attempts(app, learner) == 1
+
+
+@pytest.fixture
+def reader(app, tmp_path):
+    """A learner of a quiz-less course (completion = every lesson read), lessons opened long
+    ago so that reading them counts at once."""
+    course = {k: v for k, v in copy.deepcopy(COURSE).items() if k != "quiz"}
+    course["code"] = "RACE-2"
+    package = write_package(tmp_path / "race2", course=course)
+
+    def setup():
+        from lms.db import session
+
+        import_package(package)
+        school = units.new_unit("RACE-R", "Trường đọc", UnitKind.SCHOOL,
+                                find_unit_by_code("00070"))
+        units.new_unit("RACE-R-1", "Lớp đọc", UnitKind.CLASS, school)
+        user = people.new_user(issuer="race", subject="reader", full_name="Hà Thị Đọc")
+        session.flush()
+        people.grant_role(None, role=Role.LEARNER, unit_code="RACE-R-1", user_id=user.id)
+        enrollment = service.enroll(user, "RACE-2")
+        for slug in ("bien-bao", "mu-bao-hiem"):
+            service.open_lesson(enrollment, service.lesson_in(enrollment, slug))
+        session.flush()
+        for progress in session.execute(select(LessonProgress)).scalars():
+            progress.first_opened_at = utcnow() - timedelta(minutes=10)
+        return user.id
+
+    user_id = in_own_transaction(app, setup)
+    yield user_id
+
+    def cleanup():
+        from lms.db import session
+
+        session.execute(delete(User).where(User.id == user_id))
+        session.execute(delete(Course).where(Course.code == "RACE-2"))
+        session.execute(delete(Unit).where(Unit.code == "RACE-R-1"))
+        session.execute(delete(Unit).where(Unit.code == "RACE-R"))
+
+    in_own_transaction(app, cleanup)
+
+
+def test_concurrent_reads_and_completions_count_once(app, reader):
+    from enrollment import signals
+    from enrollment.models import Enrollment
+
+    completions = []
+    signals.course_completed.connect(
+        lambda _sender, enrollment: completions.append(enrollment.id), weak=False)
+
+    def read(slug):
+        def work():
+            user = _user(reader)
+            enrollment = service.require_enrollment(user, "RACE-2")
+            return service.mark_read(enrollment, service.lesson_in(enrollment, slug)).id
+        return work
+
+    # 50 concurrent reads of the first lesson (two devices), then 50 repeats of it
+    results, errors = race(app, 50, read("bien-bao"))
+    assert not errors, errors
+    assert len(set(results)) == 1
+    for _ in range(50):
+        in_own_transaction(app, read("bien-bao"))
+    # 20 concurrent completing actions: reading the last lesson
+    results, errors = race(app, 20, read("mu-bao-hiem"))
+    assert not errors, errors
+
+    def state():
+        from lms.db import session
+
+        rows = session.execute(select(LessonProgress.read_at).join(
+            Enrollment, Enrollment.id == LessonProgress.enrollment_id)
+            .where(Enrollment.user_id == reader)).scalars().all()
+        done = session.execute(select(Enrollment.completed_at).where(
+            Enrollment.user_id == reader)).scalar_one()
+        return rows, done
+
+    rows, done = in_own_transaction(app, state)
+    assert len(rows) == 2 and all(rows) and done is not None
+    assert len(completions) == 1
