@@ -9,6 +9,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from courses.models import Audience
+from enrollment.assignments.queries import assignments_for_unit
+from enrollment.reports.queries import completion
 from enrollment.rosters import queries
 from enrollment.rosters.importer import import_roster, roster_unit
 from lms.db import session
@@ -29,7 +32,9 @@ def _user():
 def show(code: str):
     unit = roster_unit(_user(), code)
     rows = session.execute(queries.entries_under(_user(), unit).limit(MAX_LISTED)).all()
-    return render_template("rosters/roster.html", unit=unit,
+    figures = [{**a, "figures": completion(unit, a["course_code"], Audience(a["audience"]))}
+               for a in assignments_for_unit(_user(), unit)]
+    return render_template("rosters/roster.html", unit=unit, figures=figures,
                            entries=[queries.entry_view(e, c) for e, c in rows])
 
 

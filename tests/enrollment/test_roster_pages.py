@@ -104,3 +104,21 @@ def test_exemptions_and_conflicts_through_the_api(client, school, db, make):
                            headers=csrf_headers(client), json={"user_id": None})
     assert resolved.status_code == 200
     assert client.get("/api/v1/units/RP-S/link-conflicts").get_json() == []
+
+
+def test_roster_page_shows_completion_against_the_roster(client, school, db, tmp_path):
+    from datetime import date
+
+    from courses.service import import_package
+    from enrollment.assignments.models import Assignment
+    from tests.courses.package_factory import write_package
+
+    import_package(write_package(tmp_path / "pkg"))
+    db.add(Assignment(unit_id=school[0].id, course_code="TEST-ATGT", audience="students",
+                      start_on=date(2026, 9, 5), due_on=date(2026, 12, 31)))
+    login(client, school[1])
+    headers = csrf_headers(client)
+    client.post("/api/v1/units/RP-S/roster/import?dry_run=false", headers=headers,
+                data={"file": (io.BytesIO(excel_csv(students(35))), "lop.csv")})
+    page = client.get("/units/RP-S/roster").text
+    assert '<td class="figure">0/35</td>' in page and "31/12/2026" in page

@@ -183,3 +183,34 @@ def test_cli_lists_every_bad_line(app, klass, tmp_path):
     result = app.test_cli_runner().invoke(args=["rosters", "import", "ROS-S", str(path)])
     assert result.exit_code == 1
     assert "line 17: birth_date:" in result.stderr and "nothing was written" in result.stderr
+
+
+def test_class_completion_counts_against_the_roster(klass, db, make, tmp_path):
+    from courses.service import import_package
+    from enrollment import service as learning
+    from enrollment.models import Enrollment
+    from enrollment.reports.queries import completion
+    from lms.db import utcnow
+    from tests.courses.package_factory import write_package
+
+    import_package(write_package(tmp_path / "pkg"))
+    rows = students()
+    import_roster(None, "ROS-S", "lop.csv", excel_csv(rows), dry_run=False)
+    assert completion(klass[0], "TEST-ATGT") == completion(klass[1], "TEST-ATGT")
+    assert (completion(klass[0], "TEST-ATGT").expected,
+            completion(klass[0], "TEST-ATGT").completed) == (35, 0)
+    for name, pid, _born in rows[:3]:  # three students sign in (linked by ID) and pass
+        user = make.person(Role.LEARNER, klass[0], name=name)
+        user.personal_id_hash = hash_personal_id(pid)
+        service.link_user(user, user.personal_id_hash)
+        enrollment = learning.enroll(user, "TEST-ATGT")
+        db.get(Enrollment, enrollment.id).completed_at = utcnow()
+    db.flush()
+    figures = completion(klass[0], "TEST-ATGT")
+    assert (figures.expected, figures.completed) == (35, 3)
+    linked = select(RosterEntry).where(RosterEntry.user_id.is_not(None))
+    entry = db.execute(linked).scalars().first()
+    entry.status = EntryStatus.EXEMPT  # an exempt person leaves the denominator
+    db.flush()
+    assert (completion(klass[0], "TEST-ATGT").expected,
+            completion(klass[0], "TEST-ATGT").completed) == (34, 2)

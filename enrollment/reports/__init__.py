@@ -1,0 +1,1 @@
+"""Completion figures against rosters (monthly snapshots and exports arrive with their issue)."""
