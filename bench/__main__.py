@@ -1,4 +1,4 @@
-"""`python -m bench [all|web|generate] [--learners N] [--engines sqlite,postgresql]`; exits 1
+"""`python -m bench [all|web|generate|roster] [--learners N] [--rows N] [--engines ...]`; exits 1
 when a benchmark cannot give a trustworthy figure. Stops everything it started."""
 
 from __future__ import annotations
@@ -25,11 +25,16 @@ def _engines(value: str) -> list[str]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "web", "generate"])
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["all", "web", "generate", "roster"])
     parser.add_argument("--engines", type=_engines, default=list(ENGINES),
                         help="comma-separated: sqlite,postgresql (default: both)")
     parser.add_argument("--learners", type=int, default=1_000_000,
                         help="generate: learners to write (default: 1,000,000)")
+    parser.add_argument("--rows", type=int, default=100_000,
+                        help="roster: lines in the roster file (default: 100,000)")
+    parser.add_argument("--profile", action="store_true",
+                        help="roster: afterwards, run it again under cProfile; top costs")
     parser.add_argument("--duration", type=int, default=10, choices=range(1, 121),
                         metavar="SECONDS", help="web: wrk seconds per endpoint (default: 10)")
     parser.add_argument("--connections", type=int, default=16, choices=range(1, 257),
@@ -37,6 +42,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.learners < 1:
         parser.error("--learners must be at least 1")
+    if not 1 <= args.rows <= 10_000_000:
+        parser.error("--rows must be between 1 and 10,000,000")
     return args
 
 
@@ -60,6 +67,10 @@ def main(argv: list[str]) -> int:
             from bench import generate
 
             results["generate"] = generate.run(args.engines, args.learners)
+        if args.which == "roster":  # not part of "all" (yet): a feature benchmark
+            from bench import roster
+
+            results["roster"] = roster.run(args.engines, args.rows, args.profile)
     except BenchError as exc:
         print(f"\nbench: FAILED: {exc}", file=sys.stderr)
         return 1

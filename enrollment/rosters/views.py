@@ -12,10 +12,11 @@ from flask_login import current_user, login_required
 from courses.models import Audience
 from enrollment.assignments.queries import assignments_for_unit
 from enrollment.reports.queries import completion
-from enrollment.rosters import queries
+from enrollment.rosters import queries, service
 from enrollment.rosters.importer import import_roster, roster_unit
+from enrollment.rosters.models import ExemptReason
 from lms.db import session
-from lms.errors import ValidationFailed
+from lms.errors import InvalidState, ValidationFailed
 from lms.exports import csv_bytes
 from lms.storage import keep_upload, load_upload
 
@@ -34,8 +35,36 @@ def show(code: str):
     rows = session.execute(queries.entries_under(_user(), unit).limit(MAX_LISTED)).all()
     figures = [{**a, "figures": completion(unit, a["course_code"], Audience(a["audience"]))}
                for a in assignments_for_unit(_user(), unit)]
+    conflicts = session.execute(queries.open_conflicts(_user(), unit)).scalars().all()
     return render_template("rosters/roster.html", unit=unit, figures=figures,
-                           entries=[queries.entry_view(e, c) for e, c in rows])
+                           entries=[queries.entry_view(e, c) for e, c in rows],
+                           conflicts=conflicts, reasons=list(ExemptReason))
+
+
+@bp.post("/<code>/roster/entries/<int:entry_id>/exemption")
+@login_required
+def exemption(code: str, entry_id: int):
+    roster_unit(_user(), code)
+    try:
+        if request.form.get("action") == "end":
+            service.end_exemption(_user(), entry_id)
+        else:
+            service.exempt(_user(), entry_id, ExemptReason(request.form.get("reason", "")),
+                           (request.form.get("note") or "")[:500] or None)
+    except ValueError:
+        flash(_("Choose a reason."), "error")
+    except InvalidState as exc:
+        flash(exc.message or "", "error")
+    return redirect(url_for("rosters.show", code=code), 303)
+
+
+@bp.post("/<code>/roster/conflicts/<int:conflict_id>")
+@login_required
+def resolve(code: str, conflict_id: int):
+    roster_unit(_user(), code)
+    service.resolve_conflict(_user(), conflict_id, None)
+    flash(_("The conflict was closed; the entry is not linked to any account."), "success")
+    return redirect(url_for("rosters.show", code=code), 303)
 
 
 @bp.post("/<code>/roster/check")

@@ -122,3 +122,25 @@ def test_roster_page_shows_completion_against_the_roster(client, school, db, tmp
                 data={"file": (io.BytesIO(excel_csv(students(35))), "lop.csv")})
     page = client.get("/units/RP-S/roster").text
     assert '<td class="figure">0/35</td>' in page and "31/12/2026" in page
+
+
+def test_exempt_and_close_conflicts_from_the_page(client, school, db):
+    login(client, school[1])
+    headers = csrf_headers(client)
+    client.post("/api/v1/units/RP-S/roster/import?dry_run=false", headers=headers,
+                data={"file": (io.BytesIO(excel_csv(students(2))), "x.csv")})
+    entry = db.execute(select(RosterEntry)).scalars().first()
+    db.add(LinkConflict(unit_id=entry.roster_unit_id, entry_id=entry.id,
+                        personal_id_hash=entry.personal_id_hash, kind="two_accounts"))
+    db.flush()
+    page = client.get("/units/RP-S/roster").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/units/RP-S/roster/entries/{entry.id}/exemption", data={
+        "csrf_token": csrf, "reason": "duplicate"}).status_code == 303
+    db.expire_all()  # the request changed the rows through its own session
+    assert db.get(RosterEntry, entry.id).status is EntryStatus.EXEMPT
+    conflict_id = db.execute(select(LinkConflict.id)).scalar_one()
+    assert client.post(f"/units/RP-S/roster/conflicts/{conflict_id}",
+                       data={"csrf_token": csrf}).status_code == 303
+    db.expire_all()
+    assert db.get(LinkConflict, conflict_id).resolved_at is not None

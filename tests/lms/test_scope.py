@@ -39,6 +39,8 @@ OBJECT_ROUTES = {
     ("POST", "/units/<code>/roster/check"): "code",
     ("GET", "/units/<code>/roster/uploads/<key>/problems.csv"): "code",
     ("POST", "/units/<code>/roster/import"): "code",
+    ("POST", "/units/<code>/roster/entries/<int:entry_id>/exemption"): "code",
+    ("POST", "/units/<code>/roster/conflicts/<int:conflict_id>"): "code",
 }
 # Bodies that get a request past input validation, so that it is the scope that answers.
 JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {}}
