@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import String, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from enrollment.rosters.models import EntryStatus, RosterEntry, RosterImport
 from enrollment.rosters.validate import REQUIRED, SYNONYMS, Person, check_row
@@ -27,6 +28,7 @@ from lms.units.models import Unit, UnitKind, subtree_bounds
 ROSTER_KINDS = {UnitKind.SCHOOL, UnitKind.CLASS, UnitKind.AGENCY, UnitKind.DEPARTMENT}
 GROUP_KINDS = {UnitKind.CLASS, UnitKind.DEPARTMENT}
 CHUNK = 900  # below every engine's bound-parameter limit
+SQLITE_CHUNK = 30_000  # SQLite ≥ 3.32 allows 32,766 parameters a statement
 
 
 @dataclass
@@ -136,12 +138,19 @@ def _check_other_rosters(actor: User | None, unit: Unit, people: list[Person],
                          hashes: dict[int, str], report: RosterReport) -> None:
     by_hash = {hashes[p.line]: p for p in people}
     keys = list(by_hash)
-    for start in range(0, len(keys), CHUNK):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL takes the whole list as one array parameter; SQLite gets large IN chunks
+    # (rendering thousands of named parameters was the cost, not the lookups).
+    size = (len(keys) or 1) if postgres else SQLITE_CHUNK
+    for start in range(0, len(keys), size):
+        chunk = keys[start:start + size]
+        match = (RosterEntry.personal_id_hash == any_(
+            bindparam("hashes", chunk, type_=ARRAY(String(64)))) if postgres
+            else RosterEntry.personal_id_hash.in_(chunk))
         rows = session.execute(
             select(RosterEntry.personal_id_hash, Unit).join(
                 Unit, Unit.id == RosterEntry.roster_unit_id)
-            .where(RosterEntry.personal_id_hash.in_(keys[start:start + CHUNK]),
-                   RosterEntry.roster_unit_id != unit.id,
+            .where(match, RosterEntry.roster_unit_id != unit.id,
                    RosterEntry.status == EntryStatus.ACTIVE)).all()
         for digest, other in rows:
             visible = actor is None or policy.can(actor, policy.Permission.VIEW_PEOPLE, other)
