@@ -47,8 +47,12 @@ def _copy(connection: Any, table: Table, rows: Sequence[dict[str, Any]],
         columns = ["id", *columns]
     raw = connection.connection.driver_connection  # psycopg, same transaction
     names = ", ".join(f'"{c}"' for c in columns)
+    data_columns = [c for c in columns if c != "id"]
+    # Enum members become their values; deciding per column once, not per cell, matters at a
+    # million rows.
+    enums = {c for c in data_columns if any(isinstance(r[c], enum.Enum) for r in rows[:50])}
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for index, row in enumerate(rows):
-            values = [_plain(row[c]) for c in columns if c != "id"]
+            values = [_plain(row[c]) if c in enums else row[c] for c in data_columns]
             copy.write_row([ids[index], *values] if key is not None else values)
     return {row[key]: ids[index] for index, row in enumerate(rows)} if key else {}
