@@ -72,5 +72,14 @@ def revision(message: str, rev_id: str) -> None:
     command.revision(alembic_config(), message=message, autogenerate=True, rev_id=rev_id)
 
 
+def refuse(problems: list[dict]) -> None:
+    """Print every bad line of a refused import and exit with status 1 (nothing written)."""
+    for problem in problems:
+        click.echo(f"line {problem['line']}: {problem['column']}: {problem['message']}",
+                   err=True)
+    click.echo(f"refused: {len(problems)} problem(s); nothing was written", err=True)
+    raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)

@@ -104,6 +104,14 @@ def field_errors(error: Exception) -> dict[str, Any]:
     return getattr(error, "errors", None) or {}
 
 
+def line_problems(error: ValidationFailed) -> list[dict[str, Any]]:
+    """The per-line problems of a refused import, or its file-level errors as lines "-"."""
+    errors = error.errors or {}
+    return errors.get("lines") or [
+        {"line": "-", "column": key, "message": "; ".join(map(str, messages))}
+        for key, messages in errors.items()]
+
+
 def _handle_validation_error(error: ma.ValidationError):
     return error_response(422, errors=field_errors(error))
 

@@ -8,9 +8,9 @@ import click
 from flask.cli import AppGroup
 
 from enrollment.rosters.importer import import_roster
-from lms.cli import reports_errors
+from lms.cli import refuse, reports_errors
 from lms.db import transaction
-from lms.errors import ValidationFailed
+from lms.errors import ValidationFailed, line_problems
 
 rosters_cli = AppGroup("rosters", help="Rosters of the people who must complete.")
 
@@ -27,22 +27,9 @@ def import_file(unit_code: str, file: Path, dry_run: bool) -> None:
             report = import_roster(None, unit_code, file.name, file.read_bytes(),
                                    dry_run=dry_run)
     except ValidationFailed as exc:
-        errors = exc.errors or {}
-        problems = errors.get("lines") or [
-            {"line": "-", "column": k, "message": "; ".join(map(str, v))}
-            for k, v in errors.items()]
-        _print(problems)
-        raise SystemExit(1) from exc
+        refuse(line_problems(exc))
     if not report.valid:
-        _print(report.problems)
-        raise SystemExit(1)
+        refuse(report.problems)
     verb = "would be" if dry_run else "were"
     click.echo(f"{report.rows} rows: {report.added} {verb} added, {report.removed} {verb} "
                f"removed, {report.changed} {verb} changed, {report.unchanged} unchanged")
-
-
-def _print(problems: list[dict]) -> None:
-    for problem in problems:
-        click.echo(f"line {problem['line']}: {problem['column']}: {problem['message']}",
-                   err=True)
-    click.echo(f"refused: {len(problems)} problem(s); nothing was written", err=True)

@@ -16,7 +16,7 @@ from enrollment.rosters import queries, service
 from enrollment.rosters.importer import import_roster, roster_unit
 from enrollment.rosters.models import ExemptReason
 from lms.db import session
-from lms.errors import InvalidState, ValidationFailed
+from lms.errors import InvalidState, ValidationFailed, line_problems
 from lms.exports import csv_bytes
 from lms.storage import keep_upload, load_upload
 
@@ -81,10 +81,8 @@ def check(code: str):
     try:
         report = import_roster(_user(), code, upload.filename, data, dry_run=True)
     except ValidationFailed as exc:  # the file itself (encoding, columns) was refused
-        problems = [{"line": "", "column": k, "message": "; ".join(map(str, v))}
-                    for k, v in (exc.errors or {}).items()]
         return render_template("rosters/report.html", unit=unit, report=None,
-                               problems=problems, key=None), 422
+                               problems=line_problems(exc), key=None), 422
     return render_template("rosters/report.html", unit=unit, report=report,
                            problems=report.problems, key=key,
                            import_key=secrets.token_urlsafe(16)), 200 if report.valid else 422

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from lms.cli import refuse
 from lms.db import transaction
-from lms.errors import ValidationFailed
+from lms.errors import ValidationFailed, line_problems
 from lms.units import importer, service
 
 units_cli = AppGroup("units", help="Org units.")
@@ -31,21 +32,9 @@ def import_file(file: Path, dry_run: bool) -> None:
         with transaction(), file.open("rb") as stream:
             report = importer.import_units(None, file.name, stream, dry_run=dry_run)
     except ValidationFailed as exc:
-        problems = (exc.errors or {}).get("lines") or [
-            {"line": "-", "column": k, "message": "; ".join(map(str, v))}
-            for k, v in (exc.errors or {}).items()]
-        _print_problems(problems)
-        raise SystemExit(1) from exc
+        refuse(line_problems(exc))
     if not report.valid:
-        _print_problems(report.problems)
-        raise SystemExit(1)
+        refuse(report.problems)
     verb = "would be" if dry_run else "were"
     click.echo(f"{report.rows} rows: {report.created} {verb} created, {report.updated} "
                f"{verb} updated, {report.unchanged} unchanged")
-
-
-def _print_problems(problems: list[dict]) -> None:
-    for problem in problems:
-        click.echo(f"line {problem['line']}: {problem['column']}: {problem['message']}",
-                   err=True)
-    click.echo(f"refused: {len(problems)} problem(s); nothing was written", err=True)

@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from lms import policy
 from lms.api import paginate
-from lms.errors import Conflict, NotFound, ValidationFailed, field_errors
+from lms.errors import Conflict, NotFound, ValidationFailed, field_errors, line_problems
 from lms.units import importer, queries, service
 from lms.units.models import OFFICIAL_KINDS, UnitKind
 from lms.units.schemas import UnitCreateSchema, UnitQuerySchema
@@ -86,11 +86,8 @@ def import_file(code: str):
         report = importer.import_units(_user(), upload.filename, upload.stream,
                                        dry_run=dry_run)
     except ValidationFailed as exc:
-        errors = exc.errors or {}
         return render_template("units/import_report.html", unit=unit, report=None,
-                               problems=errors.get("lines") or [
-                                   {"line": "", "column": k, "message": "; ".join(map(str, v))}
-                                   for k, v in errors.items()], refused=True,
+                               problems=line_problems(exc), refused=True,
                                column_labels=_column_labels()), 422
     return render_template("units/import_report.html", unit=unit, report=report,
                            problems=report.problems, refused=not report.valid,
