@@ -26,3 +26,10 @@ def test_demo_learners_have_varied_progress(app, db):
         LessonProgress.read_at.is_not(None))).scalar_one()
     assert enrollments > 200 and 0 < failed < completed < enrollments
     assert completed < partly < enrollments + 1
+    from enrollment.assignments.models import Assignment
+    from enrollment.rosters.models import RosterEntry
+
+    on_rosters = db.execute(select(func.count()).select_from(RosterEntry).where(
+        RosterEntry.user_id.is_not(None))).scalar_one()
+    assert on_rosters == 286  # every demo learner, linked
+    assert db.execute(select(func.count()).select_from(Assignment)).scalar_one() == 4
