@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from courses import queries as course_queries
-from courses.models import AnswerRelease, Question, QuestionType, Quiz
+from courses.models import AnswerRelease, QuestionType, Quiz
 from enrollment import service
 from enrollment.models import Attempt, AttemptQuestion, AttemptState, Enrollment
 from lms.db import session, utcnow
@@ -179,10 +179,3 @@ def answers_released(attempt: Attempt, quiz: Quiz) -> bool:
     return bool(session.execute(select(func.count()).select_from(Attempt).where(
         Attempt.enrollment_id == attempt.enrollment_id, Attempt.quiz_id == quiz.id,
         Attempt.passed.is_(True))).scalar_one())
-
-
-def questions_of(attempt: Attempt) -> list[Question]:
-    """The drawn questions, in the attempt's order."""
-    quiz = course_queries.quiz_with_pool(attempt.quiz_id)
-    by_id = {q.id: q for q in quiz.questions}
-    return [by_id[slot.question_id] for slot in attempt.questions]

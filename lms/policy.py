@@ -73,10 +73,6 @@ def forget_scopes() -> None:
     unit_of_work().pop("scopes", None)
 
 
-def is_system_admin(user: User | None) -> bool:
-    return any(s.role is Role.SYSTEM_ADMIN for s in scopes(user))
-
-
 def _in_subtree(path: str, root: str) -> bool:
     return path.startswith(root)
 

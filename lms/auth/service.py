@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lms.auth import local
 from lms.auth.claims import Identity
@@ -102,10 +102,3 @@ def close_session(token: str) -> UserSession | None:
         row.revoked_at = utcnow()
         session.flush()
     return row
-
-
-def close_all_sessions(user_id: int) -> None:
-    """Used when a user is disabled."""
-    session.execute(update(UserSession).where(UserSession.user_id == user_id,
-                                              UserSession.revoked_at.is_(None))
-                    .values(revoked_at=utcnow()))

@@ -6,7 +6,6 @@ format), not our API error shape: the relying party is a standards client.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -192,8 +191,3 @@ def end_session():
     if target and urlsplit(target).netloc == urlsplit(_site()).netloc:
         return redirect(target, 303)
     return render_template("devidp/signed_out.html")
-
-
-def pkce_challenge(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()
-                                    ).rstrip(b"=").decode()
