@@ -8,7 +8,7 @@ from sqlalchemy import select
 from enrollment.rosters.models import EntryStatus, ExemptReason, LinkConflict, RosterEntry
 from lms import policy
 from lms.db import session, utcnow
-from lms.errors import InvalidState, NotFound
+from lms.errors import InvalidState, NotFound, ValidationFailed
 from lms.people.models import User
 from lms.units.models import Unit
 
@@ -79,6 +79,12 @@ def resolve_conflict(actor: User, conflict_id: int, user_id: int | None) -> Link
             or not policy.can(actor, policy.Permission.MANAGE_UNITS, unit)):
         raise NotFound()
     entry = get_entry(actor, conflict.entry_id) if conflict.entry_id else None
+    if user_id is not None:
+        # Only an account that carries this very ID may be chosen.
+        candidate = session.get(User, user_id)
+        if candidate is None or candidate.personal_id_hash != conflict.personal_id_hash:
+            raise ValidationFailed(errors={"user_id": [
+                _("This account does not carry the person's ID.")]})
     if entry is not None:
         entry.user_id = user_id
     conflict.resolved_at, conflict.resolved_by_id = utcnow(), actor.id

@@ -65,9 +65,10 @@ def restore_number(value: int, birth_on: date | None) -> tuple[str | None, str |
         return None, _("has %(n)s digits, more than 12", n=len(digits))
     candidate = digits.zfill(12)
     if check_personal_id(candidate, birth_on):
-        return None, _("was stored by Excel as a number (%(digits)s): its leading zeros are "
-                       "lost and cannot be restored with certainty; format the column as Text "
-                       "and type the 12 digits", digits=digits)
+        # The digits themselves are not repeated: the message goes to pages, CSV and the API.
+        return None, _("was stored by Excel as a number of %(n)s digits: its leading zeros "
+                       "are lost and cannot be restored with certainty; format the column as "
+                       "Text and type the 12 digits", n=len(digits))
     return candidate, None
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, login_user
 from lms import policy
 from lms.auth import local, service
 from lms.auth.redirects import safe_next
+from lms.db import unit_of_work
 from lms.errors import NotFound, ValidationFailed
 from lms.pii import normalize_name
 from lms.units import queries as unit_queries
@@ -27,6 +28,8 @@ LOCAL_LEVEL = 1  # a school-issued account is never more than level 1
 def sign_in():
     error = None
     if request.method == "POST":
+        # A wrong code answers 401 but its count must stay: the lockout depends on it.
+        unit_of_work()["commit_on_error"] = True
         found = local.authenticate(request.form.get("username", ""),
                                    request.form.get("code", ""))
         if found is None:

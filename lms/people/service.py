@@ -38,6 +38,10 @@ def grant_role(actor: User | None, *, role: Role, unit_code: str, user_id: int |
         unit_queries.find_unit_by_code(unit_code)
     if unit is None:
         raise NotFound()
+    # Permission first: someone who may not grant this learns nothing about who has an account.
+    if actor is not None and not policy.may_grant(actor, role, unit):
+        raise ValidationFailed(errors={"role": [
+            _("You may not grant this role on this unit.")]})
     if personal_id is not None:
         user = queries.find_user_by_personal_id_hash(hash_personal_id(personal_id))
         if user is None:
@@ -48,9 +52,6 @@ def grant_role(actor: User | None, *, role: Role, unit_code: str, user_id: int |
             raise NotFound()
     else:
         user = queries.get_user(actor, user_id)  # type: ignore[arg-type]
-    if actor is not None and not policy.may_grant(actor, role, unit):
-        raise ValidationFailed(errors={"role": [
-            _("You may not grant this role on this unit.")]})
     if unit.kind not in policy.ROLE_UNIT_KINDS[role]:
         raise ValidationFailed(errors={"role": [_("This role does not exist on this unit.")]})
     if expires_at is not None and expires_at <= utcnow():

@@ -100,8 +100,13 @@ def test_exemptions_and_conflicts_through_the_api(client, school, db, make):
     assert client.get("/api/v1/units/RP-S/roster").status_code == 404
     assert client.get("/units/RP-S/roster").status_code == 404
     login(client, school[1])
+    headers = csrf_headers(client)
+    stranger = make.user("Người ngoài")
+    wrong = client.post(f"/api/v1/link-conflicts/{conflict['id']}/resolve",
+                        headers=headers, json={"user_id": stranger.id})
+    assert wrong.status_code == 422 and "user_id" in wrong.get_json()["errors"]
     resolved = client.post(f"/api/v1/link-conflicts/{conflict['id']}/resolve",
-                           headers=csrf_headers(client), json={"user_id": None})
+                           headers=headers, json={"user_id": None})
     assert resolved.status_code == 200
     assert client.get("/api/v1/units/RP-S/link-conflicts").get_json() == []
 

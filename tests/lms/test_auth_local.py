@@ -118,3 +118,17 @@ def test_personal_id_already_taken_is_refused(klass, make):
     with pytest.raises(ValidationFailed):
         local.create_class_accounts(admin, "LOC-S-6A", [
             local.Student("Hà Thị Nguyệt", date(2012, 5, 1), "008312001234")])
+
+
+def test_lockout_holds_over_http(klass, client):
+    _, admin = klass
+    (username, code), = sheet_rows(create_sheet(client, admin, "Hà Thị Mai; 01/02/2013"))
+    student = client.application.test_client()
+    token = csrf(student, "/auth/local")
+    for _ in range(local.MAX_FAILURES):
+        wrong = student.post("/auth/local", data={"csrf_token": token, "username": username,
+                                                  "code": "WRONG-CODE"})
+        assert wrong.status_code == 401
+    right = student.post("/auth/local", data={"csrf_token": token, "username": username,
+                                              "code": code})
+    assert right.status_code == 401  # locked: the failures were kept despite the 401s

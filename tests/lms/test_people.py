@@ -128,3 +128,13 @@ def test_disable_from_the_command_line_ends_sessions(app, client, make):
     assert client.get("/api/v1/me").status_code == 401
     missing = runner.invoke(args=["people", "disable", "--user-id", "999999"])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_no_account_oracle_for_those_who_may_not_grant(client, tree, make):
+    make.user("Có tài khoản", personal_id="008305001234")
+    learner = make.person(Role.LEARNER, tree["class"])
+    login(client, learner)
+    known = grant(client, personal_id="008305001234", role="learner", unit_code="PPL-S-6A")
+    unknown = grant(client, personal_id="008305009999", role="learner", unit_code="PPL-S-6A")
+    assert known.status_code == unknown.status_code == 422
+    assert known.get_json() == unknown.get_json()
