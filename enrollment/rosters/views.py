@@ -28,6 +28,13 @@ def _user():
     return current_user._get_current_object()
 
 
+def column_labels() -> dict[str, str]:
+    """The file's columns as a person names them (the API keeps the stable keys)."""
+    return {"full_name": _("Full name"), "personal_id": _("Personal ID"),
+            "birth_date": _("Birth date"), "group_unit": _("Class or department"),
+            "sex": _("Sex"), "group_label": _("Group"), "file": _("File")}
+
+
 @bp.get("/<code>/roster")
 @login_required
 def show(code: str):
@@ -82,9 +89,10 @@ def check(code: str):
         report = import_roster(_user(), code, upload.filename, data, dry_run=True)
     except ValidationFailed as exc:  # the file itself (encoding, columns) was refused
         return render_template("rosters/report.html", unit=unit, report=None,
-                               problems=line_problems(exc), key=None), 422
+                               problems=line_problems(exc), key=None,
+                               labels=column_labels()), 422
     return render_template("rosters/report.html", unit=unit, report=report,
-                           problems=report.problems, key=key,
+                           problems=report.problems, key=key, labels=column_labels(),
                            import_key=secrets.token_urlsafe(16)), 200 if report.valid else 422
 
 
@@ -98,7 +106,8 @@ def problems_csv(code: str, key: str):
     data, meta = stored
     report = import_roster(_user(), code, meta["filename"], data, dry_run=True)
     body = csv_bytes([_("Line"), _("Column"), _("Reason")],
-                     [(p["line"], p["column"], p["message"]) for p in report.problems])
+                     [(p["line"], column_labels().get(p["column"], p["column"]), p["message"])
+                      for p in report.problems])
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="roster-problems.csv"'})
 

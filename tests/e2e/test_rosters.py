@@ -125,7 +125,7 @@ def test_roster_with_a_bad_date_then_fixed_and_saved(page: Page, live_server, vn
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator("#roster-import")).to_have_count(0)
     found = problems(page)
-    assert [(line, column) for line, column, _ in found] == [(str(BAD_LINE), "birth_date")], found
+    assert [(line, column) for line, column, _ in found] == [(str(BAD_LINE), "Ngày sinh")], found
     assert entries_of_school(live_server) == before
     assert imports_of_school(live_server) == imports_before
 
@@ -139,7 +139,7 @@ def test_roster_with_a_bad_date_then_fixed_and_saved(page: Page, live_server, vn
     lines = body[len(BOM):].decode("utf-8").splitlines()
     assert len(lines) == 2, lines  # the header and the one problem
     assert lines[1].split(",")[0] == str(BAD_LINE), lines
-    assert "birth_date" in lines[1]
+    assert "Ngày sinh" in lines[1]
     assert entries_of_school(live_server) == before
 
     # The fixed file: every line valid, saved with one click.

@@ -57,7 +57,7 @@ def test_pages_check_then_save_the_same_file(client, school, db):
     assert bad.status_code == 422 and "<td>4</td>" in bad.text
     link = re.search(r'href="([^"]+problems\.csv)"', bad.text).group(1)
     problems = client.get(link)
-    assert problems.data.startswith(b"\xef\xbb\xbf") and b"birth_date" in problems.data
+    assert problems.data.startswith(b"\xef\xbb\xbf") and "Ngày sinh".encode() in problems.data
     checked = client.post("/units/RP-S/roster/check", data={
         "csrf_token": csrf, "file": (io.BytesIO(excel_csv(students(6))), "a.csv")})
     assert checked.status_code == 200 and count(db) == 0
