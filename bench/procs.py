@@ -47,10 +47,13 @@ def flask(database_url: str, *args: str, timeout: float = 600) -> str:
     return done.stdout
 
 
-def prepare_database(database_url: str, *, demo: bool) -> None:
-    """Schema by the real migrations, the official units and, if asked, the demo province."""
+def prepare_database(database_url: str, *, demo: bool, courses: tuple[str, ...] = ()) -> None:
+    """Schema by the real migrations, the official units, the given course packages (folders
+    relative to the repository) and, if asked, the demo province."""
     flask(database_url, "db", "upgrade")
     flask(database_url, "units", "load-official")
+    for package in courses:
+        flask(database_url, "courses", "import", package)
     if demo:
         flask(database_url, "demo", "load")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ class WrkResult:
         return self.non2xx + self.socket_errors
 
 
-def run_wrk(url: str, load: Load, headers: dict[str, str]) -> WrkResult:
-    """One bounded wrk run (its own -d plus a kill after 60 s more). Raises BenchError when wrk
-    is missing, fails, or prints no result line."""
+def run_wrk(url: str, load: Load, headers: dict[str, str], *, method: str = "GET",
+            body: str = "") -> WrkResult:
+    """One bounded wrk run (its own -d plus a kill after 60 s more); every request the same
+    `method` with the same `body` (wrk_report.lua reads both from the environment). Raises
+    BenchError when wrk is missing, fails, or prints no result line."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise BenchError("wrk not found: install the wrk package (make bench does it with apt)")
@@ -51,7 +54,8 @@ def run_wrk(url: str, load: Load, headers: dict[str, str]) -> WrkResult:
                "--timeout", "10s", "-s", str(SCRIPT)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True,
+    env = {**os.environ, "BENCH_WRK_METHOD": method, "BENCH_WRK_BODY": body}
+    done = subprocess.run([*command, url], capture_output=True, text=True, env=env,
                           timeout=load.seconds + 60, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:

@@ -1,6 +1,14 @@
 -- wrk script for bench/web.py: counts every answer that is not 2xx (wrk itself counts only
 -- >= 400) and prints one machine-readable line with the latency percentiles at the end.
+-- The method and body of every request come from the environment (bench/wrk.py sets them):
+-- GET without a body unless told otherwise; headers come from wrk's -H options.
 local threads = {}
+
+wrk.method = os.getenv("BENCH_WRK_METHOD") or "GET"
+local body = os.getenv("BENCH_WRK_BODY")
+if body ~= nil and body ~= "" then
+  wrk.body = body
+end
 
 function setup(thread)
   table.insert(threads, thread)

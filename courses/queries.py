@@ -72,6 +72,20 @@ def quiz_with_pool(quiz_id: int) -> Quiz:
     return quiz
 
 
+def questions_with_options(question_ids: list[int]) -> dict[int, Question]:
+    """Only the questions asked (an attempt draws ten of a pool of forty), options loaded."""
+    return {q.id: q for q in session.execute(
+        select(Question).where(Question.id.in_(question_ids))
+        .options(selectinload(Question.options))).scalars()}
+
+
+def get_quiz(quiz_id: int) -> Quiz:
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound()
+    return quiz
+
+
 def quiz_id_of(course_id: int) -> int | None:
     return session.execute(select(Quiz.id).where(Quiz.course_id == course_id)
                            ).scalar_one_or_none()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask_login import current_user, login_required
 
 from enrollment import attempts, queries, service
-from enrollment.schemas import AnswerIn, AttemptOut, LessonOut, ProgressOut, SubmitIn
+from enrollment.schemas import (
+    AnswerIn,
+    AttemptOut,
+    LessonOut,
+    ProgressOut,
+    SavedAnswerOut,
+    SubmitIn,
+)
 from enrollment.views_model import attempt_view
 from lms.api import Blueprint
 from lms.db import needs_write_lock
@@ -73,10 +80,12 @@ def get_attempt(attempt_id):
 @blp.put("/attempts/<int:attempt_id>/answers/<int:position>")
 @login_required
 @blp.arguments(AnswerIn)
-@blp.response(200, AttemptOut)
+@blp.response(200, SavedAnswerOut)
 def save_answer(data, attempt_id, position):
-    """Autosave one answer while the attempt runs."""
-    return attempt_view(attempts.save_answer(_user(), attempt_id, position, data["selected"]))
+    """Autosave one answer while the attempt runs; answers with just that answer (the page
+    saves on every change, so the whole attempt is not sent back each time)."""
+    attempt = attempts.save_answer(_user(), attempt_id, position, data["selected"])
+    return next(slot for slot in attempt.questions if slot.position == position)
 
 
 @blp.post("/attempts/<int:attempt_id>/submit")

@@ -155,9 +155,10 @@ def submit(user: User, attempt_id: int, answers: dict[int, list[int]], key: str)
 
 
 def _grade(attempt: Attempt, state: AttemptState) -> None:
-    quiz = course_queries.quiz_with_pool(attempt.quiz_id)
+    quiz = course_queries.get_quiz(attempt.quiz_id)
+    asked = course_queries.questions_with_options([s.question_id for s in attempt.questions])
     correct_by_question = {q.id: {o.id for o in q.options if o.is_correct}
-                           for q in quiz.questions}
+                           for q in asked.values()}
     right = 0
     for slot in attempt.questions:
         slot.is_correct = set(slot.selected) == correct_by_question[slot.question_id]

@@ -45,6 +45,12 @@ class AttemptSummaryOut(ma.Schema):
     passed = ma.fields.Boolean(allow_none=True)
 
 
+class SavedAnswerOut(ma.Schema):
+    position = ma.fields.Integer()
+    selected = ma.fields.List(ma.fields.Integer())
+    saved_at = ma.fields.AwareDateTime()
+
+
 class AnswerIn(ma.Schema):
     selected = ma.fields.List(ma.fields.Integer(), required=True,
                               validate=ma.validate.Length(max=6))

@@ -119,7 +119,7 @@ def attempt(attempt_id: int):
     needs_write_lock()  # a late attempt is graded on sight
     row = attempts.expire_if_late(attempts.get_attempt(_user(), attempt_id))
     view = attempt_view(row)
-    quiz = course_queries.quiz_with_pool(row.quiz_id)
+    quiz = course_queries.get_quiz(row.quiz_id)
     loaded = course_queries.get_course(quiz.course_id)
     return render_template("enrollment/attempt.html", attempt=view, code=loaded.code,
                            course_title=localized(loaded.title_vi, loaded.title_en),

@@ -20,9 +20,10 @@ def seconds_left(attempt: Attempt, now: datetime | None = None) -> int | None:
 
 
 def attempt_view(attempt: Attempt) -> dict[str, Any]:
-    quiz = course_queries.quiz_with_pool(attempt.quiz_id)
+    quiz = course_queries.get_quiz(attempt.quiz_id)
     released = attempts.answers_released(attempt, quiz)
-    questions = {q.id: q for q in quiz.questions}
+    questions = course_queries.questions_with_options(
+        [slot.question_id for slot in attempt.questions])
     items = []
     for slot in attempt.questions:
         question = questions[slot.question_id]

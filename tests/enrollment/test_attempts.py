@@ -78,7 +78,9 @@ def test_fail_then_pass_and_answers_only_after_closing(api, db):
     position, choice = next(iter(wrong.items()))
     saved = api.put(f"/api/v1/attempts/{first['id']}/answers/{position}",
                     json={"selected": choice})
-    assert saved.get_json()["questions"][position - 1]["selected"] == choice
+    assert saved.get_json()["selected"] == choice and saved.get_json()["position"] == position
+    kept = api.get(f"/api/v1/attempts/{first['id']}").get_json()["questions"][position - 1]
+    assert kept["selected"] == choice
     bogus = api.put(f"/api/v1/attempts/{first['id']}/answers/{position}",
                     json={"selected": [999999]})
     assert bogus.status_code == 422
