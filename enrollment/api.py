@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from enrollment import attempts, queries, service
 from enrollment.schemas import (
@@ -16,13 +16,11 @@ from enrollment.schemas import (
 from enrollment.views_model import attempt_view
 from lms.api import Blueprint
 from lms.db import needs_write_lock
+from lms.security import acting_user as _user
 
 blp = Blueprint("enrollment_api", __name__, url_prefix="/api/v1",
                 description="A learner's courses, lessons and quiz attempts")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 @blp.post("/courses/<code>/enrollment")

@@ -7,7 +7,7 @@ import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from courses import queries as course_queries
 from enrollment import attempts, queries, service
@@ -16,12 +16,10 @@ from enrollment.views_model import attempt_view
 from lms.db import needs_write_lock
 from lms.errors import InvalidState
 from lms.i18n import localized
+from lms.security import acting_user as _user
 
 bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="templates")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.get("/")

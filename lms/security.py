@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask import session as flask_session
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -27,6 +27,11 @@ def _load_user(token: str):
     user, level = found
     user.session_token, user.session_level = token, level
     return user
+
+
+def acting_user():
+    """The signed-in user as a plain object (or the anonymous user) for services and policy."""
+    return current_user._get_current_object()
 
 
 def _headers(response):

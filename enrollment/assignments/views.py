@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from marshmallow import ValidationError
 
 from courses import queries as course_queries
@@ -15,13 +15,11 @@ from enrollment.assignments.api import writes
 from enrollment.assignments.schemas import AssignmentIn
 from lms.errors import Conflict, ValidationFailed, field_errors
 from lms.i18n import localized
+from lms.security import acting_user as _user
 
 bp = Blueprint("assignments", __name__, template_folder="../templates")
 FORM_FIELDS = ("audience", "start_on", "due_on")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 def audience_labels() -> dict[str, str]:

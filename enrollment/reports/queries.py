@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select
 from courses.models import Audience, Course
 from enrollment.models import Enrollment
 from enrollment.rosters.models import EntryStatus, RosterEntry
+from lms.db import session
 from lms.units.models import Unit, UnitKind, subtree_bounds
 
 AUDIENCE_KINDS = {
@@ -33,8 +34,6 @@ class Completion:
 def completion(unit: Unit, course_code: str,
                audience: Audience = Audience.EVERYONE) -> Completion:
     """Expected and completed for one course in the unit's subtree. The caller checks scope."""
-    from lms.db import session
-
     low, high = subtree_bounds(unit.path)
     done = (select(Enrollment.user_id).distinct()
             .join(Course, Course.id == Enrollment.course_id)

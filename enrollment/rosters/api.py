@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import func, select
 
 from enrollment.rosters import queries, service
@@ -19,14 +19,12 @@ from enrollment.rosters.schemas import (
 )
 from lms.api import Blueprint, list_schema
 from lms.db import session
+from lms.security import acting_user as _user
 from lms.units import queries as unit_queries
 
 blp = Blueprint("rosters_api", __name__, url_prefix="/api/v1",
                 description="Rosters of the people who must complete")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _report(report):

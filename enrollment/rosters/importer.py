@@ -77,7 +77,8 @@ def import_roster(actor: User | None, unit_code: str, filename: str, data: bytes
                                 removed=done.removed, changed=done.changed,
                                 unchanged=done.unchanged, import_id=done.id)
     report = RosterReport(dry_run=dry_run)
-    people = _read(unit, filename, data, report)
+    groups = _groups(unit)
+    people = _read(unit, groups, filename, data, report)
     key = pii_key()
     hashes = {p.line: hash_personal_id(p.personal_id, key) for p in people}
     _check_other_rosters(actor, unit, people, hashes, report)
@@ -87,14 +88,14 @@ def import_roster(actor: User | None, unit_code: str, filename: str, data: bytes
             return report
         raise ValidationFailed(_("The roster was refused; nothing was written."),
                                errors={"lines": report.problems})
-    plan = _diff(unit, people, hashes, report)
+    plan = _diff(unit, groups, people, hashes, report)
     if not dry_run:
         report.import_id = _write(actor, unit, filename, digest, idempotency_key, plan, report)
     return report
 
 
-def _read(unit: Unit, filename: str, data: bytes, report: RosterReport) -> list[Person]:
-    groups = _groups(unit)
+def _read(unit: Unit, groups: dict[str, Unit], filename: str, data: bytes,
+          report: RosterReport) -> list[Person]:
     required = REQUIRED | ({"group_unit"} if unit.kind not in GROUP_KINDS else set())
     people: list[Person] = []
     seen: dict[str, int] = {}
@@ -167,11 +168,11 @@ class _Plan:
     remove: list[int]
 
 
-def _diff(unit: Unit, people: list[Person], hashes: dict[int, str],
+def _diff(unit: Unit, groups: dict[str, Unit], people: list[Person], hashes: dict[int, str],
           report: RosterReport) -> _Plan:
     existing = {e.personal_id_hash: e for e in session.execute(
         select(RosterEntry).where(RosterEntry.roster_unit_id == unit.id)).scalars()}
-    unit_ids = {u.code: u.id for u in _groups(unit).values()} | {unit.code: unit.id}
+    unit_ids = {u.code: u.id for u in groups.values()} | {unit.code: unit.id}
     plan = _Plan([], [], [])
     report.diff = {"added": [], "removed": [], "changed": []}
     for person in people:

@@ -7,7 +7,7 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from courses.models import Audience
 from enrollment.assignments.queries import assignments_for_unit
@@ -18,14 +18,12 @@ from enrollment.rosters.models import ExemptReason
 from lms.db import session
 from lms.errors import InvalidState, ValidationFailed, line_problems
 from lms.exports import csv_bytes
+from lms.security import acting_user as _user
 from lms.storage import keep_upload, load_upload
 
 bp = Blueprint("rosters", __name__, url_prefix="/units", template_folder="templates")
 MAX_LISTED = 500
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 def column_labels() -> dict[str, str]:

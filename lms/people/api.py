@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 
 from lms.api import Blueprint, list_schema, paginate
@@ -16,14 +16,12 @@ from lms.people.schemas import (
     UserQuerySchema,
     UserSchema,
 )
+from lms.security import acting_user as _user
 from lms.units import queries as unit_queries
 
 blp = Blueprint("people_api", __name__, url_prefix="/api/v1",
                 description="The signed-in user, people in scope, role grants")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 @blp.get("/me")

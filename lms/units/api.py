@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_smorest.fields import Upload
 
 from lms.api import Blueprint, list_schema, paginate
+from lms.security import acting_user as _user
 from lms.units import importer, queries, service
 from lms.units.schemas import (
     UnitCreateSchema,
@@ -24,9 +25,6 @@ blp = Blueprint("units_api", __name__, url_prefix="/api/v1/units",
 class UploadSchema(ma.Schema):
     file = Upload(required=True)
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 @blp.get("")

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from marshmallow import ValidationError
 
 from lms import policy
 from lms.api import paginate
 from lms.errors import Conflict, NotFound, ValidationFailed, field_errors, line_problems
+from lms.security import acting_user as _user
 from lms.units import importer, queries, service
 from lms.units.models import OFFICIAL_KINDS, UnitKind
 from lms.units.schemas import UnitCreateSchema, UnitQuerySchema
 
 bp = Blueprint("units", __name__, url_prefix="/units", template_folder="templates")
 
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.get("/")
