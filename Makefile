@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-APT_TEST_PACKAGES := postgresql chromium fonts-noto-core poppler-utils
+APT_TEST_PACKAGES := postgresql redis-server chromium fonts-noto-core poppler-utils
 APT_BENCH_PACKAGES := postgresql wrk
 APT_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 

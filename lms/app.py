@@ -21,6 +21,7 @@ def load_models() -> MetaData:
     import enrollment.assignments.models
     import enrollment.models
     import enrollment.rosters.models  # noqa: F401
+    import lms.jobs.models
     import lms.models  # noqa: F401
 
     return Base.metadata
@@ -43,8 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     views.init_app(app)
 
-    from lms import auth, demo, people, units
+    from lms import auth, demo, jobs, people, units
 
+    jobs.init_app(app)
     units.init_app(app)
     people.init_app(app)
     auth.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -169,6 +171,21 @@ def _get_session() -> Session:
 session: Session = LocalProxy(_get_session)  # type: ignore[assignment]
 
 
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run callback once the current request, command or job has committed (DESIGN.md: side
+    effects after commit); a rollback drops it. A failing callback is logged, never raised:
+    the data is already committed."""
+    unit_of_work().setdefault("after_commit", []).append(callback)
+
+
+def _run_after_commit(store: dict[str, Any]) -> None:
+    for callback in store.pop("after_commit", []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed")
+
+
 @contextlib.contextmanager
 def transaction() -> Iterator[Session]:
     """For CLI commands and jobs: commit once at the end, roll back on any error."""
@@ -178,7 +195,9 @@ def transaction() -> Iterator[Session]:
         current.commit()
     except BaseException:
         current.rollback()
+        unit_of_work().pop("after_commit", None)
         raise
+    _run_after_commit(unit_of_work())
 
 
 def init_app(app: Flask) -> None:
@@ -197,17 +216,26 @@ def init_app(app: Flask) -> None:
                     current.commit()
                 else:
                     current.rollback()
+                    store.pop("after_commit", None)
+            except BaseException:
+                store.pop("after_commit", None)
+                raise
             finally:
                 current.close()
+            _run_after_commit(store)
         return response
 
     @app.teardown_request
     def _close_request(_exc: BaseException | None) -> None:
-        _discard(unit_of_work().pop("session", None))
+        store = unit_of_work()
+        store.pop("after_commit", None)
+        _discard(store.pop("session", None))
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
-        _discard(g.get("lms_unit_of_work", {}).pop("session", None))
+        store = g.get("lms_unit_of_work", {})
+        store.pop("after_commit", None)
+        _discard(store.pop("session", None))
 
 
 def _discard(current: Session | None) -> None:

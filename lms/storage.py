@@ -1,15 +1,21 @@
 """Where uploaded and generated files live: a local directory (LMS_STORAGE_DIR) behind a small
-interface that object storage can implement later. Keys are content hashes, never names."""
+interface that object storage can implement later. Keys are content hashes (uploads) or random
+tokens (job results), never names."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
+import secrets
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import current_app
 
@@ -56,9 +62,63 @@ def load_upload(key: str, **expected: Any) -> tuple[bytes, dict[str, Any]] | Non
     return data, meta
 
 
-def _expire(root: Path) -> None:
-    limit = time.time() - UPLOAD_TTL
+@contextlib.contextmanager
+def result_path(suffix: str = "") -> Iterator[Path]:
+    """A fresh temporary path inside the results area for a job to stream a large output into
+    (a CSV writer, openpyxl's write-only workbook); pass it to keep_result when complete.
+    Whatever is left there when the block ends (an error, or never kept) is removed."""
+    fd, tmp = tempfile.mkstemp(dir=_root("results/tmp"), suffix=suffix)
+    os.close(fd)
+    path = Path(tmp)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def keep_result(source: bytes | Path, ttl: int = UPLOAD_TTL) -> str:
+    """Keep a job's output (bytes, or a file written under result_path) and return its key: a
+    random token, so that a key reveals nothing and cannot be guessed. Outputs older than ttl
+    seconds (plus an hour of grace) are swept; the Job row's expires_at is what access obeys."""
+    key = secrets.token_urlsafe(24)
+    root = _root("results")
+    if isinstance(source, bytes):
+        _atomic_write(root / key, source)
+    elif Path(source).resolve().parent == (root / "tmp").resolve():
+        os.replace(source, root / key)  # from result_path: an atomic rename
+    else:
+        fd, tmp = tempfile.mkstemp(dir=_root("results/tmp"))
+        with os.fdopen(fd, "wb") as target, Path(source).open("rb") as origin:
+            shutil.copyfileobj(origin, target)
+        os.replace(tmp, root / key)
+    _expire(root, ttl + 3600)
+    _expire(root / "tmp", ttl + 3600)
+    return key
+
+
+_RESULT_KEY = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def open_result(key: str) -> BinaryIO | None:
+    """The kept output for reading, or None when the key is malformed or the file is gone."""
+    if not isinstance(key, str) or not _RESULT_KEY.fullmatch(key):
+        return None
+    try:
+        return (_root("results") / key).open("rb")
+    except OSError:
+        return None
+
+
+def delete_result(key: str) -> None:
+    if isinstance(key, str) and _RESULT_KEY.fullmatch(key):
+        (_root("results") / key).unlink(missing_ok=True)
+
+
+def _expire(root: Path, ttl: int = UPLOAD_TTL) -> None:
+    limit = time.time() - ttl
     for path in root.glob("*"):
+        if path.is_dir():
+            continue
         try:
             if path.stat().st_mtime < limit:
                 path.unlink()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from enrollment.assignments.models import Assignment
 from enrollment.rosters.models import LinkConflict, RosterEntry
+from lms.db import utcnow
+from lms.jobs.models import Job, JobStatus
 from lms.people.models import Role
 from lms.units.queries import find_unit_by_code
 from tests.support.factories import csrf_headers, login
@@ -41,6 +43,9 @@ OBJECT_ROUTES = {
     ("POST", "/units/<code>/roster/import"): "code",
     ("POST", "/units/<code>/roster/entries/<int:entry_id>/exemption"): "code",
     ("POST", "/units/<code>/roster/conflicts/<int:conflict_id>"): "code",
+    ("GET", "/jobs/<job_id>"): "job",
+    ("GET", "/jobs/<job_id>/download"): "job",
+    ("GET", "/api/v1/jobs/<job_id>"): "job",
 }
 # Bodies that get a request past input validation, so that it is the scope that answers.
 JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {}}
@@ -92,8 +97,13 @@ def two_schools(make):
     assignment_b = Assignment(unit_id=school_b.id, course_code="ANY", audience="students",
                               start_on=date(2025, 9, 5), due_on=date(2025, 12, 31))
     make.session.add(assignment_b)
+    job_b = Job(kind="tests.export", requested_by_id=learner_b.id, unit_id=class_b.id,
+                status=JobStatus.DONE, finished_at=utcnow(),
+                expires_at=utcnow() + timedelta(days=1),
+                result={"file": "x" * 32, "filename": "b.csv"})
+    make.session.add(job_b)
     make.session.flush()
-    return {"a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
+    return {"job_b": job_b, "a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
             "learner_b": learner_b, "grant_b": grant_b, "assignment_b": assignment_b,
             "entry_b": entry_b, "conflict_b": conflict_b}
 
@@ -118,7 +128,7 @@ def test_school_admin_gets_404_for_another_school(client, two_schools, method, r
     target = {"code": two_schools["b"].code, "user": two_schools["learner_b"].id,
               "grant": two_schools["grant_b"].id, "assignment": two_schools["assignment_b"].id,
               "entry": two_schools["entry_b"].id,
-              "conflict": two_schools["conflict_b"].id}[kind]
+              "conflict": two_schools["conflict_b"].id, "job": two_schools["job_b"].id}[kind]
     url = re.sub(r"<(?:[^:>]+:)?key>", "0" * 64,
                  re.sub(r"<(?:[^:>]+:)?(?!key>)[^>]+>", str(target), rule, count=1))
     headers = csrf_headers(client) if method != "GET" else {}

@@ -1,0 +1,28 @@
+"""What both the status page and the API show of a job (one place, so they cannot drift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from lms.db import utcnow
+from lms.jobs.models import Job, JobStatus
+from lms.jobs.service import TASKS
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    result = {k: v for k, v in (job.result or {}).items() if k != "file"}
+    expired = job.is_expired(utcnow())
+    has_file = job.status is JobStatus.DONE and bool((job.result or {}).get("file"))
+    task = TASKS.get(job.kind)
+    return {
+        "id": job.id, "kind": job.kind, "label": str(task.label) if task and task.label
+        else job.kind, "status": job.status, "progress": job.progress, "error": job.error,
+        "result": result if job.status is JobStatus.DONE else None,
+        "created_at": job.created_at, "started_at": job.started_at,
+        "finished_at": job.finished_at, "expires_at": job.expires_at,
+        "expired": expired, "has_file": has_file,
+        "download_url": url_for("jobs.download", job_id=job.id)
+        if has_file and not expired else None,
+    }
