@@ -31,9 +31,12 @@ DEFAULTS: dict[str, Any] = {
     "BROKER_URL": None,
     "PROXY_FIX": 0,  # number of trusted reverse proxies in front of the app
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    # Roster files above this size are checked and saved by background jobs.
+    "ROSTER_SYNC_MAX_BYTES": 8 * 1024 * 1024,
     "UNIT_IMPORT_MAX_ROWS": 200_000,
     "ROOT_UNIT_CODE": "BGDDT",
     "ROOT_UNIT_NAME": "Bộ Giáo dục và Đào tạo",
+    "REPORT_DEADLINE_DAY": 5,  # a month's report is due by the end of this day of the next
 }
 
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}

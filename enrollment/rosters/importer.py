@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select, update
 
-from enrollment.rosters.models import EntryStatus, RosterEntry, RosterImport
+from enrollment.reports import counters
+from enrollment.rosters import staging
+from enrollment.rosters.models import RosterEntry, RosterImport, RosterStage
 from enrollment.rosters.validate import REQUIRED, SYNONYMS, Person, check_row
 from lms import policy
-from lms.bulk import insert_rows
 from lms.db import session, utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.people.models import User
@@ -27,8 +27,6 @@ from lms.units.models import Unit, UnitKind, subtree_bounds
 
 ROSTER_KINDS = {UnitKind.SCHOOL, UnitKind.CLASS, UnitKind.AGENCY, UnitKind.DEPARTMENT}
 GROUP_KINDS = {UnitKind.CLASS, UnitKind.DEPARTMENT}
-CHUNK = 900  # below every engine's bound-parameter limit
-SQLITE_CHUNK = 30_000  # SQLite ≥ 3.32 allows 32,766 parameters a statement
 
 
 @dataclass
@@ -64,7 +62,10 @@ def roster_unit(actor: User | None, code: str) -> Unit:
 def import_roster(actor: User | None, unit_code: str, filename: str, data: bytes, *,
                   dry_run: bool, idempotency_key: str | None = None) -> RosterReport:
     """Validate all lines; unless dry_run, write them all. Raises ValidationFailed listing
-    every bad line when not a dry run, Conflict for a key reused with another file."""
+    every bad line when not a dry run, Conflict for a key reused with another file.
+
+    The dry run keeps the valid lines in a stage; the save then works from that stage (a
+    save without a dry run, from the CLI, checks and stages the file first)."""
     unit = roster_unit(actor, unit_code)
     digest = hashlib.sha256(data).hexdigest()
     if not dry_run and idempotency_key:
@@ -77,21 +78,45 @@ def import_roster(actor: User | None, unit_code: str, filename: str, data: bytes
                                 removed=done.removed, changed=done.changed,
                                 unchanged=done.unchanged, import_id=done.id)
     report = RosterReport(dry_run=dry_run)
-    groups = _groups(unit)
-    people = _read(unit, groups, filename, data, report)
-    key = pii_key()
-    hashes = {p.line: hash_personal_id(p.personal_id, key) for p in people}
-    _check_other_rosters(actor, unit, people, hashes, report)
+    stage = None if dry_run else staging.find(unit, digest)
+    if stage is None:
+        stage = _stage(unit, filename, data, digest, report)
+    else:
+        report.rows = stage.rows
+    _check_other_rosters(actor, unit, stage, report)
     report.problems.sort(key=lambda p: (p["line"], p["column"]))
     if not report.valid:
+        staging.drop(stage)
         if dry_run:
             return report
         raise ValidationFailed(_("The roster was refused; nothing was written."),
                                errors={"lines": report.problems})
-    plan = _diff(unit, groups, people, hashes, report)
+    counts, report.diff = staging.diff(unit, stage)
+    report.added, report.changed, report.removed = (
+        counts["added"], counts["changed"], counts["removed"])
+    report.unchanged = stage.rows - report.added - report.changed
     if not dry_run:
-        report.import_id = _write(actor, unit, filename, digest, idempotency_key, plan, report)
+        report.import_id = _write(actor, unit, filename, digest, idempotency_key, stage,
+                                  report)
+        staging.drop(stage)
     return report
+
+
+def _stage(unit: Unit, filename: str, data: bytes, digest: str,
+           report: RosterReport) -> RosterStage:
+    """Read and check every line; the valid ones go to a new stage."""
+    groups = _groups(unit)
+    people = _read(unit, groups, filename, data, report)
+    key = pii_key()
+    unit_ids = {u.code: u.id for u in groups.values()} | {unit.code: unit.id}
+    rows = [{"line": p.line, "unit_id": unit_ids[p.group_unit],
+             "personal_id_hash": hash_personal_id(p.personal_id, key),
+             "personal_id_masked": mask_personal_id(p.personal_id),
+             "full_name": p.full_name, "birth_on": p.birth_on, "sex": p.sex,
+             "group_label": p.group_label} for p in people]
+    stage = staging.create(unit, digest, rows)
+    stage.rows = report.rows
+    return stage
 
 
 def _read(unit: Unit, groups: dict[str, Unit], filename: str, data: bytes,
@@ -135,81 +160,17 @@ def _groups(unit: Unit) -> dict[str, Unit]:
     return found
 
 
-def _check_other_rosters(actor: User | None, unit: Unit, people: list[Person],
-                         hashes: dict[int, str], report: RosterReport) -> None:
-    by_hash = {hashes[p.line]: p for p in people}
-    keys = list(by_hash)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    # PostgreSQL takes the whole list as one array parameter; SQLite gets large IN chunks
-    # (rendering thousands of named parameters was the cost, not the lookups).
-    size = (len(keys) or 1) if postgres else SQLITE_CHUNK
-    for start in range(0, len(keys), size):
-        chunk = keys[start:start + size]
-        match = (RosterEntry.personal_id_hash == any_(
-            bindparam("hashes", chunk, type_=ARRAY(String(64)))) if postgres
-            else RosterEntry.personal_id_hash.in_(chunk))
-        rows = session.execute(
-            select(RosterEntry.personal_id_hash, Unit).join(
-                Unit, Unit.id == RosterEntry.roster_unit_id)
-            .where(match, RosterEntry.roster_unit_id != unit.id,
-                   RosterEntry.status == EntryStatus.ACTIVE)).all()
-        for digest, other in rows:
-            visible = actor is None or policy.can(actor, policy.Permission.VIEW_PEOPLE, other)
-            message = (_("Already on the active roster of %(unit)s.", unit=other.name)
-                       if visible else _("Already on the active roster of another unit."))
-            report.problems.append({"line": by_hash[digest].line, "column": "personal_id",
-                                    "message": message})
-
-
-@dataclass
-class _Plan:
-    add: list[dict[str, Any]]
-    change: list[dict[str, Any]]
-    remove: list[int]
-
-
-def _diff(unit: Unit, groups: dict[str, Unit], people: list[Person], hashes: dict[int, str],
-          report: RosterReport) -> _Plan:
-    existing = {e.personal_id_hash: e for e in session.execute(
-        select(RosterEntry).where(RosterEntry.roster_unit_id == unit.id)).scalars()}
-    unit_ids = {u.code: u.id for u in groups.values()} | {unit.code: unit.id}
-    plan = _Plan([], [], [])
-    report.diff = {"added": [], "removed": [], "changed": []}
-    for person in people:
-        digest = hashes[person.line]
-        values = {"full_name": person.full_name, "birth_on": person.birth_on,
-                  "unit_id": unit_ids[person.group_unit], "sex": person.sex,
-                  "group_label": person.group_label}
-        entry = existing.pop(digest, None)
-        shown = {"name": person.full_name, "id": mask_personal_id(person.personal_id)}
-        if entry is None or entry.status is EntryStatus.LEFT:
-            report.added += 1
-            report.diff["added"].append(shown)
-            row = {**values, "status": EntryStatus.ACTIVE, "personal_id_hash": digest,
-                   "personal_id_masked": mask_personal_id(person.personal_id)}
-            if entry is None:
-                plan.add.append(row)
-            else:
-                plan.change.append({"id": entry.id, **row})
-        elif any(getattr(entry, k) != v for k, v in values.items()):
-            report.changed += 1
-            report.diff["changed"].append(shown)
-            plan.change.append({"id": entry.id, **values})
-        else:
-            report.unchanged += 1
-    for entry in existing.values():
-        if entry.status is not EntryStatus.LEFT:
-            report.removed += 1
-            report.diff["removed"].append({"name": entry.full_name,
-                                           "id": entry.personal_id_masked})
-            plan.remove.append(entry.id)
-    for key in report.diff:
-        report.diff[key] = report.diff[key][:200]  # the page shows a sample; counts are exact
-    return plan
+def _check_other_rosters(actor: User | None, unit: Unit, stage: RosterStage,
+                         report: RosterReport) -> None:
+    for line, other in staging.on_other_rosters(unit, stage):
+        visible = actor is None or policy.can(actor, policy.Permission.VIEW_PEOPLE, other)
+        message = (_("Already on the active roster of %(unit)s.", unit=other.name)
+                   if visible else _("Already on the active roster of another unit."))
+        report.problems.append({"line": line, "column": "personal_id", "message": message})
 
 
 def _write(actor: User | None, unit: Unit, filename: str, digest: str, key: str | None,
-           plan: _Plan, report: RosterReport) -> int:
+           stage: RosterStage, report: RosterReport) -> int:
     record = RosterImport(unit_id=unit.id, imported_by_id=actor.id if actor else None,
                           filename=filename[:255], file_sha256=digest,
                           idempotency_key=key or hashlib.sha256(
@@ -218,19 +179,10 @@ def _write(actor: User | None, unit: Unit, filename: str, digest: str, key: str 
                           changed=report.changed, unchanged=report.unchanged)
     session.add(record)
     session.flush()
-    now = utcnow()
-    insert_rows(RosterEntry.__table__, [
-        {**row, "roster_unit_id": unit.id, "import_id": record.id, "updated_at": now,
-         "exempt_reason": None, "exempt_note": None, "user_id": None} for row in plan.add])
-    if plan.change:
-        session.execute(update(RosterEntry), [
-            {**row, "import_id": record.id, "updated_at": now} for row in plan.change])
-    for start in range(0, len(plan.remove), CHUNK):
-        session.execute(update(RosterEntry).where(
-            RosterEntry.id.in_(plan.remove[start:start + CHUNK]))
-            .values(status=EntryStatus.LEFT, updated_at=now))
+    staging.apply(unit, stage, record.id, utcnow())
     link_unlinked(unit)
     session.flush()
+    counters.refresh_subtree(unit)
     return record.id
 
 
@@ -243,3 +195,19 @@ def link_unlinked(unit: Unit) -> None:
     if matches:
         session.execute(update(RosterEntry), [{"id": entry_id, "user_id": user_id}
                                               for entry_id, user_id in matches])
+
+
+def staged_report(actor: User | None, unit_code: str, digest: str) -> RosterReport | None:
+    """The dry run's report of a file checked earlier (by a background job), from its stage:
+    counts and a sample of the changes, without reading the file again. None when the stage is
+    gone (expired, saved, or its classes moved): the file must be checked again."""
+    unit = roster_unit(actor, unit_code)
+    stage = staging.find(unit, digest)
+    if stage is None:
+        return None
+    report = RosterReport(dry_run=True, rows=stage.rows)
+    counts, report.diff = staging.diff(unit, stage)
+    report.added, report.changed, report.removed = (
+        counts["added"], counts["changed"], counts["removed"])
+    report.unchanged = stage.rows - report.added - report.changed
+    return report

@@ -92,3 +92,34 @@ class LinkConflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class RosterStage(Base):
+    """A checked file's valid lines, kept between the dry run and the save (at most a day) so
+    that saving is a few set-based statements instead of reading and checking the file again.
+    Holds what the roster itself would hold: keyed hashes and masked IDs, never an ID in clear."""
+
+    __tablename__ = "roster_stages"  # UNLOGGED on PostgreSQL (see the migration)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_roster_stages_unit_id_file_sha256", "unit_id", "file_sha256"),)
+
+
+class RosterStageRow(Base):
+    __tablename__ = "roster_stage_rows"
+
+    stage_id: Mapped[int] = mapped_column(
+        ForeignKey("roster_stages.id", ondelete="CASCADE"), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    personal_id_hash: Mapped[str] = mapped_column(String(64))
+    personal_id_masked: Mapped[str] = mapped_column(String(12))
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_on: Mapped[date]
+    sex: Mapped[str | None] = mapped_column(String(10))
+    group_label: Mapped[str | None] = mapped_column(String(100))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from enrollment.reports import counters
 from enrollment.rosters.models import EntryStatus, ExemptReason, LinkConflict, RosterEntry
 from lms import policy
 from lms.db import session, utcnow
@@ -31,6 +32,7 @@ def exempt(actor: User, entry_id: int, reason: ExemptReason, note: str | None) -
     entry.status, entry.exempt_reason, entry.exempt_note = EntryStatus.EXEMPT, reason, note
     entry.updated_at = utcnow()
     session.flush()
+    counters.refresh_units([entry.unit_id])
     return entry
 
 
@@ -40,6 +42,7 @@ def end_exemption(actor: User, entry_id: int) -> RosterEntry:
         entry.status, entry.exempt_reason, entry.exempt_note = EntryStatus.ACTIVE, None, None
         entry.updated_at = utcnow()
         session.flush()
+        counters.refresh_units([entry.unit_id])
     return entry
 
 
@@ -52,13 +55,16 @@ def link_user(user: User, personal_id_hash: str | None) -> None:
     entries = list(session.execute(select(RosterEntry).where(
         RosterEntry.personal_id_hash == personal_id_hash,
         RosterEntry.status != EntryStatus.LEFT)).scalars())
+    linked: list[int] = []
     for entry in entries:
         if user.personal_id_hash != personal_id_hash or (
                 entry.user_id is not None and entry.user_id != user.id):
             _conflict(entry, "two_accounts", f"user {user.id}")
         elif entry.user_id is None:
             entry.user_id = user.id
+            linked.append(entry.unit_id)
     session.flush()
+    counters.refresh_units(linked)
 
 
 def _conflict(entry: RosterEntry, kind: str, detail: str) -> None:
@@ -89,4 +95,6 @@ def resolve_conflict(actor: User, conflict_id: int, user_id: int | None) -> Link
         entry.user_id = user_id
     conflict.resolved_at, conflict.resolved_by_id = utcnow(), actor.id
     session.flush()
+    if entry is not None:
+        counters.refresh_units([entry.unit_id])
     return conflict

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from courses.models import Audience
 from enrollment.assignments.queries import assignments_for_unit
 from enrollment.reports.queries import completion
+from enrollment.rosters import jobs as roster_jobs  # noqa: F401 (registers the job kinds)
 from enrollment.rosters import queries, service
-from enrollment.rosters.importer import import_roster, roster_unit
+from enrollment.rosters.importer import import_roster, roster_unit, staged_report
 from enrollment.rosters.models import ExemptReason
+from lms import jobs
 from lms.db import session
 from lms.errors import InvalidState, ValidationFailed, line_problems
 from lms.exports import csv_bytes
@@ -83,6 +95,10 @@ def check(code: str):
     data = upload.read()
     key = keep_upload(data, {"user_id": _user().id, "unit": unit.code,
                              "filename": upload.filename})
+    if _large(data):
+        job = jobs.submit("rosters.check", user=_user(), unit=unit, unit_code=unit.code,
+                          upload=key, level=_user().session_level)
+        return redirect(url_for("jobs.show", job_id=job.id), 303)
     try:
         report = import_roster(_user(), code, upload.filename, data, dry_run=True)
     except ValidationFailed as exc:  # the file itself (encoding, columns) was refused
@@ -92,6 +108,28 @@ def check(code: str):
     return render_template("rosters/report.html", unit=unit, report=report,
                            problems=report.problems, key=key, labels=column_labels(),
                            import_key=secrets.token_urlsafe(16)), 200 if report.valid else 422
+
+
+def _large(data: bytes) -> bool:
+    """Files over ROSTER_SYNC_MAX_BYTES (about 150,000 lines by default) are checked and
+    saved by background jobs, within the request time limits."""
+    return len(data) > current_app.config["ROSTER_SYNC_MAX_BYTES"]
+
+
+@bp.get("/<code>/roster/uploads/<key>")
+@login_required
+def review(code: str, key: str):
+    """A file checked by a background job: its diff from the stage, and the save button."""
+    unit = roster_unit(_user(), code)
+    if load_upload(key, user_id=_user().id, unit=unit.code) is None:
+        abort(404)
+    report = staged_report(_user(), code, key)
+    if report is None:
+        flash(_("The checked file has expired; upload it again."), "error")
+        return redirect(url_for("rosters.show", code=code), 303)
+    return render_template("rosters/report.html", unit=unit, report=report, problems=[],
+                           key=key, labels=column_labels(),
+                           import_key=secrets.token_urlsafe(16))
 
 
 @bp.get("/<code>/roster/uploads/<key>/problems.csv")
@@ -119,6 +157,12 @@ def commit(code: str):
         flash(_("The checked file has expired; upload it again."), "error")
         return redirect(url_for("rosters.show", code=code), 303)
     data, meta = stored
+    if _large(data):
+        job = jobs.submit("rosters.import", user=_user(), unit=unit, unit_code=unit.code,
+                          upload=request.form["upload"],
+                          import_key=request.form.get("import_key") or None,
+                          level=_user().session_level)
+        return redirect(url_for("jobs.show", job_id=job.id), 303)
     report = import_roster(_user(), code, meta["filename"], data, dry_run=False,
                            idempotency_key=request.form.get("import_key") or None)
     flash(_("Roster saved: %(added)s added, %(removed)s removed, %(changed)s changed, "

@@ -22,3 +22,4 @@ class JobOut(ma.Schema):
         "description": "when the download link stops working"})
     expired = ma.fields.Boolean()
     download_url = ma.fields.String(allow_none=True)
+    next_url = ma.fields.String(allow_none=True)

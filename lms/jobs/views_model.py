@@ -11,11 +11,16 @@ from lms.jobs.models import Job, JobStatus
 from lms.jobs.service import TASKS
 
 
+def _local(path: Any) -> bool:
+    return isinstance(path, str) and path.startswith("/") and not path.startswith(("//", "/\\"))
+
+
 def job_view(job: Job) -> dict[str, Any]:
     result = {k: v for k, v in (job.result or {}).items() if k != "file"}
     expired = job.is_expired(utcnow())
     has_file = job.status is JobStatus.DONE and bool((job.result or {}).get("file"))
     task = TASKS.get(job.kind)
+    next_url = (job.result or {}).get("next")
     return {
         "id": job.id, "kind": job.kind, "label": str(task.label) if task and task.label
         else job.kind, "status": job.status, "progress": job.progress, "error": job.error,
@@ -25,4 +30,7 @@ def job_view(job: Job) -> dict[str, Any]:
         "expired": expired, "has_file": has_file,
         "download_url": url_for("jobs.download", job_id=job.id)
         if has_file and not expired else None,
+        # A job may point to the next step (a checked roster's save page): a path of this
+        # site only, never another host.
+        "next_url": next_url if job.status is JobStatus.DONE and _local(next_url) else None,
     }

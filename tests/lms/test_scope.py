@@ -39,6 +39,7 @@ OBJECT_ROUTES = {
     ("POST", "/api/v1/link-conflicts/<int:conflict_id>/resolve"): "conflict",
     ("GET", "/units/<code>/roster"): "code",
     ("POST", "/units/<code>/roster/check"): "code",
+    ("GET", "/units/<code>/roster/uploads/<key>"): "code",
     ("GET", "/units/<code>/roster/uploads/<key>/problems.csv"): "code",
     ("POST", "/units/<code>/roster/import"): "code",
     ("POST", "/units/<code>/roster/entries/<int:entry_id>/exemption"): "code",
