@@ -10,6 +10,7 @@ from courses import queries as course_queries
 from courses.models import Course, Lesson
 from enrollment import signals
 from enrollment.models import Attempt, Enrollment, LessonProgress
+from enrollment.reports import counters
 from lms.db import create_once, session, utcnow
 from lms.errors import InvalidState, NotFound
 from lms.people.models import User
@@ -32,8 +33,10 @@ def enroll(user: User, code: str) -> Enrollment:
     if course.audience not in course_queries.audiences_of(user):
         raise NotFound()
     # two tabs starting at once: one row
-    return create_once(lambda: find_enrollment(user, code),
-                       lambda: Enrollment(user_id=user.id, course_id=course.id))
+    enrollment = create_once(lambda: find_enrollment(user, code),
+                             lambda: Enrollment(user_id=user.id, course_id=course.id))
+    counters.refresh_for_user(user.id, code)
+    return enrollment
 
 
 def lesson_in(enrollment: Enrollment, slug: str) -> Lesson:
@@ -120,6 +123,7 @@ def _complete(enrollment: Enrollment) -> bool:
         return False
     enrollment.completed_at = now
     session.flush()
+    counters.refresh_for_user(enrollment.user_id, session.get(Course, enrollment.course_id).code)
     signals.course_completed.send(current_app._get_current_object(), enrollment=enrollment)
     return True
 

@@ -20,6 +20,8 @@ def load_models() -> MetaData:
     import courses.models  # noqa: F401
     import enrollment.assignments.models
     import enrollment.models
+    import enrollment.reports.models
+    import enrollment.reports.snapshot_models
     import enrollment.rosters.models  # noqa: F401
     import lms.jobs.models
     import lms.models  # noqa: F401

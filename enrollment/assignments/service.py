@@ -13,6 +13,7 @@ from enrollment import service as enrollment_service
 from enrollment.assignments import queries
 from enrollment.assignments.models import Assignment
 from enrollment.models import Enrollment
+from enrollment.reports import counters
 from lms import policy
 from lms.db import session, utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
@@ -54,6 +55,7 @@ def create_assignment(actor: User | None, unit_code: str, course_codes: list[str
             for code in codes]
     session.add_all(rows)
     session.flush()
+    counters.refresh_subtree(unit)
     return rows
 
 
@@ -70,6 +72,7 @@ def withdraw_assignment(actor: User | None, assignment_id: int) -> Assignment:
     if row.withdrawn_at is None:
         row.withdrawn_at = utcnow()
         session.flush()
+        counters.refresh_subtree(session.get(Unit, row.unit_id))
     return row
 
 

@@ -33,6 +33,8 @@ class User(UserMixin, Base):
     # HMAC-SHA256 of the personal ID under the PII key: lookup without the number itself.
     personal_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     personal_id_masked: Mapped[str | None] = mapped_column(String(12))
+    # A verified e-mail address from the identity provider, for reminders when SMTP is set up.
+    email: Mapped[str | None] = mapped_column(String(254))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
