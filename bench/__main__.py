@@ -1,5 +1,5 @@
-"""`python -m bench [all|web|generate|roster] [--learners N] [--rows N] [--engines ...]`; exits 1
-when a benchmark cannot give a trustworthy figure. Stops everything it started."""
+"""`python -m bench [all|web|generate|roster|figures] [--learners N] [--rows N] [--engines ...]`;
+exits 1 when a benchmark cannot give a trustworthy figure. Stops everything it started."""
 
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ def _engines(value: str) -> list[str]:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=["all", "web", "generate", "roster"])
+                        choices=["all", "web", "generate", "roster", "figures"])
     parser.add_argument("--engines", type=_engines, default=list(ENGINES),
                         help="comma-separated: sqlite,postgresql (default: both)")
     parser.add_argument("--learners", type=int, default=1_000_000,
-                        help="generate: learners to write (default: 1,000,000)")
+                        help="generate, figures: learners to write (default: 1,000,000)")
     parser.add_argument("--rows", type=int, default=100_000,
                         help="roster: lines in the roster file (default: 100,000)")
     parser.add_argument("--profile", action="store_true",
@@ -67,6 +67,10 @@ def main(argv: list[str]) -> int:
             from bench import generate
 
             results["generate"] = generate.run(args.engines, args.learners)
+        if args.which in ("all", "figures"):
+            from bench import figures
+
+            results["figures"] = figures.run(args.engines, args.learners)
         if args.which == "roster":  # not part of "all" (yet): a feature benchmark
             from bench import roster
 

@@ -15,6 +15,7 @@ from courses.models import Audience, Option
 from enrollment import attempts, service
 from enrollment.assignments.models import Assignment
 from enrollment.models import LessonProgress
+from enrollment.reports import counters
 from enrollment.rosters.models import EntryStatus, RosterEntry
 from lms.db import session, utcnow
 from lms.units.models import Unit
@@ -32,6 +33,9 @@ def add_demo_progress(_app, province, learners, staff, **_kwargs) -> None:
             outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
             if outcome != "none":
                 _progress(user, course.code, outcome, rng)
+    # Roster entries and assignments were added directly: build the counters once, so that
+    # classes where nobody has started yet show their figures too.
+    counters.refresh_subtree(province)
 
 
 def _rosters(learners) -> None:

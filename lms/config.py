@@ -36,6 +36,14 @@ DEFAULTS: dict[str, Any] = {
     "UNIT_IMPORT_MAX_ROWS": 200_000,
     "ROOT_UNIT_CODE": "BGDDT",
     "ROOT_UNIT_NAME": "Bộ Giáo dục và Đào tạo",
+    # Outgoing e-mail (reminders): nothing is sent while MAIL_SERVER is unset. MAIL_USE_TLS
+    # means STARTTLS on MAIL_PORT. Typed by these defaults: LMS_MAIL_PORT=587 is an int.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "Hocvuso <no-reply@localhost>",
     "REPORT_DEADLINE_DAY": 5,  # a month's report is due by the end of this day of the next
 }
 

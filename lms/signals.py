@@ -12,3 +12,9 @@ Downstream packages add their own demo data (rosters, enrolments, progress)."""
 user_signed_in = _signals.signal("user-signed-in")
 """Sent inside the sign-in transaction with user and personal_id_hash (the keyed hash of the
 ID in the token, or None): downstream links rosters to the person."""
+
+demo_generated = _signals.signal("demo-generated")
+"""Sent by `flask demo generate` inside its transaction, after its units and learners are
+written, with province (Unit) and prefix (str): the classes it made have codes starting
+"<prefix>-S" and each learner one learner grant on their class. Receivers add their own data
+in bulk and return a dict of {what: rows added}, which the command prints."""

@@ -10,8 +10,10 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import select
 
+from lms import signals
 from lms.bulk import insert_rows
 from lms.db import session
 from lms.errors import Conflict, InvalidState
@@ -55,6 +57,17 @@ def generate(learners: int, *, province_code: str = "01", prefix: str = "GEN",
             for row, index in chunk])
         made += len(chunk)
     return {"schools": schools, "classes": len(classes), "learners": made}
+
+
+def add_downstream_data(province_code: str, prefix: str) -> dict[str, int]:
+    """Let downstream packages add their data for the generated learners (rosters,
+    assignments, enrolments) through lms.signals.demo_generated; their counts, merged."""
+    province = unit_queries.find_unit_by_code(province_code)
+    added: dict[str, int] = {}
+    for _receiver, counts in signals.demo_generated.send(
+            current_app._get_current_object(), province=province, prefix=prefix):
+        added.update(counts or {})
+    return added
 
 
 def _create_units(prefix: str, schools: int, learners: int, communes: list[Unit]) -> list[int]:

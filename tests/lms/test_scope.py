@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from enrollment.assignments.models import Assignment
+from enrollment.reports.snapshot_models import ReportSnapshot
 from enrollment.rosters.models import LinkConflict, RosterEntry
 from lms.db import utcnow
 from lms.jobs.models import Job, JobStatus
@@ -44,9 +45,29 @@ OBJECT_ROUTES = {
     ("POST", "/units/<code>/roster/import"): "code",
     ("POST", "/units/<code>/roster/entries/<int:entry_id>/exemption"): "code",
     ("POST", "/units/<code>/roster/conflicts/<int:conflict_id>"): "code",
+    ("GET", "/units/<code>/people.csv"): "code",
     ("GET", "/jobs/<job_id>"): "job",
     ("GET", "/jobs/<job_id>/download"): "job",
     ("GET", "/api/v1/jobs/<job_id>"): "job",
+    ("POST", "/api/v1/units/<code>/snapshots"): "code",
+    ("GET", "/api/v1/units/<code>/snapshots"): "code",
+    ("GET", "/api/v1/units/<code>/submissions"): "code",
+    ("GET", "/api/v1/snapshots/<public_id>"): "snapshot",
+    ("GET", "/units/<code>/reports"): "code",
+    ("POST", "/units/<code>/reports"): "code",
+    ("GET", "/snapshots/<public_id>"): "snapshot",
+    ("GET", "/snapshots/<public_id>.csv"): "snapshot",
+    ("GET", "/snapshots/<public_id>.xlsx"): "snapshot",
+    ("GET", "/snapshots/<public_id>.pdf"): "snapshot",
+    ("GET", "/units/<code>/figures.csv"): "code",
+    ("GET", "/units/<code>/figures.xlsx"): "code",
+    ("GET", "/api/v1/units/<code>/figures"): "code",
+    ("GET", "/api/v1/units/<code>/people"): "code",
+    ("GET", "/units/<code>/dashboard"): "code",
+    ("GET", "/units/<code>/reminders"): "code",
+    ("POST", "/units/<code>/reminders"): "code",
+    ("GET", "/api/v1/units/<code>/reminders"): "code",
+    ("POST", "/api/v1/units/<code>/reminders"): "code",
 }
 # Bodies that get a request past input validation, so that it is the scope that answers.
 JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {}}
@@ -98,6 +119,9 @@ def two_schools(make):
     assignment_b = Assignment(unit_id=school_b.id, course_code="ANY", audience="students",
                               start_on=date(2025, 9, 5), due_on=date(2025, 12, 31))
     make.session.add(assignment_b)
+    snapshot_b = ReportSnapshot(public_id="snapshot-of-school-b", unit_id=school_b.id,
+                                period="2026-05", version=1, content={}, content_hash="0" * 64)
+    make.session.add(snapshot_b)
     job_b = Job(kind="tests.export", requested_by_id=learner_b.id, unit_id=class_b.id,
                 status=JobStatus.DONE, finished_at=utcnow(),
                 expires_at=utcnow() + timedelta(days=1),
@@ -106,7 +130,7 @@ def two_schools(make):
     make.session.flush()
     return {"job_b": job_b, "a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
             "learner_b": learner_b, "grant_b": grant_b, "assignment_b": assignment_b,
-            "entry_b": entry_b, "conflict_b": conflict_b}
+            "entry_b": entry_b, "conflict_b": conflict_b, "snapshot_b": snapshot_b}
 
 
 def _rules(app):
@@ -129,7 +153,8 @@ def test_school_admin_gets_404_for_another_school(client, two_schools, method, r
     target = {"code": two_schools["b"].code, "user": two_schools["learner_b"].id,
               "grant": two_schools["grant_b"].id, "assignment": two_schools["assignment_b"].id,
               "entry": two_schools["entry_b"].id,
-              "conflict": two_schools["conflict_b"].id, "job": two_schools["job_b"].id}[kind]
+              "conflict": two_schools["conflict_b"].id, "job": two_schools["job_b"].id,
+              "snapshot": two_schools["snapshot_b"].public_id}[kind]
     url = re.sub(r"<(?:[^:>]+:)?key>", "0" * 64,
                  re.sub(r"<(?:[^:>]+:)?(?!key>)[^>]+>", str(target), rule, count=1))
     headers = csrf_headers(client) if method != "GET" else {}
