@@ -11,11 +11,12 @@ so the second refresh counts the first one's completion. SQLite has one writer a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Subquery,
     and_,
     case,
     delete,
@@ -56,11 +57,11 @@ def _audience_fits() -> ColumnElement:
                     leaf.kind.in_(SERVANT_KINDS)))
 
 
-def live(units: ColumnElement, courses: list[str] | None = None) -> Select:
-    """Counter rows computed from the base tables for the leaf units matching `units` (a
-    condition on `leaf`): (unit_id, course_code, unit_path, expected, completed, started,
-    exempt, due_on). This is also the reference the benchmark and tests compare with."""
-    cover = (select(leaf.id.label("unit_id"), leaf.path.label("unit_path"),
+def coverage(units: ColumnElement, courses: Sequence[str] | None = None) -> Select:
+    """Per leaf unit matching `units` (a condition on `leaf`) and assigned course code:
+    (unit_id, unit_path, course_code, due_on), the due date being the earliest of the active
+    assignments whose subtree holds the unit and whose audience fits it."""
+    query = (select(leaf.id.label("unit_id"), leaf.path.label("unit_path"),
                     Assignment.course_code.label("course_code"),
                     func.min(Assignment.due_on).label("due_on"))
              .select_from(leaf)
@@ -69,20 +70,36 @@ def live(units: ColumnElement, courses: list[str] | None = None) -> Select:
              .where(units, Assignment.withdrawn_at.is_(None), _audience_fits())
              .group_by(leaf.id, leaf.path, Assignment.course_code))
     if courses is not None:
-        cover = cover.where(Assignment.course_code.in_(courses))
-    cover = cover.subquery("cover")
+        query = query.where(Assignment.course_code.in_(list(courses)))
+    return query
+
+
+def newest_enrolments(users: Select, courses: Sequence[str] | None = None) -> Subquery:
+    """The enrolments of `users` (a select of user ids) per course code, ranked newest first:
+    (user_id, course_code, completed_at, rank); join on rank 1. A learner's current enrolment
+    in a course is the newest one of any version: after a re-enrolment, an older completion
+    is history, not the current state."""
+    query = (select(Enrollment.user_id, Course.code.label("course_code"),
+                    Enrollment.completed_at,
+                    func.row_number().over(
+                        partition_by=(Enrollment.user_id, Course.code),
+                        order_by=(Enrollment.started_at.desc(), Enrollment.id.desc()))
+                    .label("rank"))
+             .join(Course, Course.id == Enrollment.course_id)
+             .where(Enrollment.user_id.in_(users)))
+    if courses is not None:
+        query = query.where(Course.code.in_(list(courses)))
+    return query.subquery("newest")
+
+
+def live(units: ColumnElement, courses: list[str] | None = None) -> Select:
+    """Counter rows computed from the base tables for the leaf units matching `units` (a
+    condition on `leaf`): (unit_id, course_code, unit_path, expected, completed, started,
+    exempt, due_on). This is also the reference the benchmark and tests compare with."""
+    cover = coverage(units, courses).subquery("cover")
     people = (select(RosterEntry.user_id).join(leaf, leaf.id == RosterEntry.unit_id)
               .where(units, RosterEntry.user_id.is_not(None)))
-    # A learner's current enrolment in a course is the newest one of any version: after a
-    # re-enrolment, an older completion is history, not the current state.
-    newest = (select(Enrollment.user_id, Course.code.label("course_code"),
-                     Enrollment.completed_at,
-                     func.row_number().over(
-                         partition_by=(Enrollment.user_id, Course.code),
-                         order_by=(Enrollment.started_at.desc(), Enrollment.id.desc()))
-                     .label("rank"))
-              .join(Course, Course.id == Enrollment.course_id)
-              .where(Enrollment.user_id.in_(people))).subquery("newest")
+    newest = newest_enrolments(people)
     active = RosterEntry.status == EntryStatus.ACTIVE
 
     def count(condition: ColumnElement) -> ColumnElement:

@@ -11,10 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 
-from courses.models import Course
-from enrollment.assignments.models import Assignment
-from enrollment.models import Enrollment
-from enrollment.reports.counters import _audience_fits, leaf, owner, path_high
+from enrollment.reports.counters import coverage, leaf, newest_enrolments
 from enrollment.rosters.models import EntryStatus, RosterEntry
 from lms import policy
 from lms.db import session
@@ -52,30 +49,10 @@ def people_rows(unit: Unit, today: date, courses: Sequence[str] | None = None,
     Ordered by class (unit name), then name. The caller has checked VIEW_PEOPLE on the unit."""
     low, high = subtree_bounds(unit.path)
     within = and_(leaf.path >= low, leaf.path < high)
-    cover = (select(RosterEntry.id.label("entry_id"),
-                    Assignment.course_code.label("course_code"),
-                    func.min(Assignment.due_on).label("due_on"))
-             .select_from(RosterEntry)
-             .join(leaf, leaf.id == RosterEntry.unit_id)
-             .join(owner, and_(leaf.path >= owner.path, leaf.path < path_high(owner.path)))
-             .join(Assignment, Assignment.unit_id == owner.id)
-             .where(within, RosterEntry.status != EntryStatus.LEFT,
-                    Assignment.withdrawn_at.is_(None), _audience_fits())
-             .group_by(RosterEntry.id, Assignment.course_code))
-    if courses is not None:
-        cover = cover.where(Assignment.course_code.in_(list(courses)))
-    cover = cover.subquery("cover")
+    cover = coverage(within, courses).subquery("cover")
     people = (select(RosterEntry.user_id).join(leaf, leaf.id == RosterEntry.unit_id)
               .where(within, RosterEntry.user_id.is_not(None)))
-    # The newest enrolment of any version is the current state (as counters.live).
-    newest = (select(Enrollment.user_id, Course.code.label("course_code"),
-                     Enrollment.completed_at,
-                     func.row_number().over(
-                         partition_by=(Enrollment.user_id, Course.code),
-                         order_by=(Enrollment.started_at.desc(), Enrollment.id.desc()))
-                     .label("rank"))
-              .join(Course, Course.id == Enrollment.course_id)
-              .where(Enrollment.user_id.in_(people))).subquery("newest")
+    newest = newest_enrolments(people)
     state_column = _state(RosterEntry.status, newest.c.completed_at, newest.c.user_id,
                           cover.c.due_on, today).label("state")
     rows = (select(RosterEntry.id.label("entry_id"), RosterEntry.full_name,
@@ -83,7 +60,8 @@ def people_rows(unit: Unit, today: date, courses: Sequence[str] | None = None,
                    Unit.name.label("unit_name"), RosterEntry.status.label("status"),
                    cover.c.course_code, cover.c.due_on, state_column)
             .select_from(cover)
-            .join(RosterEntry, RosterEntry.id == cover.c.entry_id)
+            .join(RosterEntry, and_(RosterEntry.unit_id == cover.c.unit_id,
+                                    RosterEntry.status != EntryStatus.LEFT))
             .join(Unit, Unit.id == RosterEntry.unit_id)
             .outerjoin(newest, and_(newest.c.user_id == RosterEntry.user_id,
                                     newest.c.course_code == cover.c.course_code,

@@ -20,10 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from courses.models import Course
-from enrollment.assignments.models import Assignment
-from enrollment.models import Enrollment
-from enrollment.reports.counters import _audience_fits, leaf, owner, path_high
+from enrollment.reports.counters import coverage, leaf, newest_enrolments
 from enrollment.reports.figures import assigned_courses
 from enrollment.rosters.models import EntryStatus, RosterEntry
 from lms import jobs, policy
@@ -112,26 +109,10 @@ def statement(export: PeopleExport, dialect: str, *, plain: bool = False) -> Sel
     low, high = subtree_bounds(export.unit_path)
     within = and_(leaf.path >= low, leaf.path < high)
     courses = list(export.courses)
-    cover = (select(leaf.id.label("unit_id"), Assignment.course_code.label("course_code"),
-                    func.min(Assignment.due_on).label("due_on"))
-             .select_from(leaf)
-             .join(owner, and_(leaf.path >= owner.path, leaf.path < path_high(owner.path)))
-             .join(Assignment, Assignment.unit_id == owner.id)
-             .where(within, Assignment.withdrawn_at.is_(None), _audience_fits(),
-                    Assignment.course_code.in_(courses))
-             .group_by(leaf.id, Assignment.course_code)).subquery("cover")
+    cover = coverage(within, courses).subquery("cover")
     people = (select(RosterEntry.user_id).join(leaf, leaf.id == RosterEntry.unit_id)
               .where(within, RosterEntry.user_id.is_not(None)))
-    # As in counters.live: the current enrolment in a course is the newest of any version.
-    newest = (select(Enrollment.user_id, Course.code.label("course_code"),
-                     Enrollment.completed_at,
-                     func.row_number().over(
-                         partition_by=(Enrollment.user_id, Course.code),
-                         order_by=(Enrollment.started_at.desc(), Enrollment.id.desc()))
-                     .label("rank"))
-              .join(Course, Course.id == Enrollment.course_id)
-              .where(Enrollment.user_id.in_(people), Course.code.in_(courses))
-              ).subquery("newest")
+    newest = newest_enrolments(people, courses)
     klass = aliased(Unit, name="klass")
     parent = aliased(Unit, name="parent_unit")
     entry = RosterEntry

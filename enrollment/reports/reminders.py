@@ -17,11 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, distinct, func, or_, select, text, update
 
-from courses.models import Course
-from enrollment.assignments.models import Assignment
 from enrollment.assignments.queries import get_managed_unit, latest_courses_by_code, today_local
-from enrollment.models import Enrollment
-from enrollment.reports.counters import _audience_fits, leaf, owner, path_high
+from enrollment.reports.counters import coverage, leaf, newest_enrolments
 from enrollment.reports.snapshot_models import Notification, Reminder
 from enrollment.rosters.models import EntryStatus, RosterEntry
 from lms import jobs, mail
@@ -73,17 +70,8 @@ def _cover(unit: Unit, course_code: str | None = None):
     """Leaf units of the unit's subtree with an active assignment of the course that fits
     them (from the unit itself, above or below it), and their earliest due date."""
     low, high = subtree_bounds(unit.path)
-    query = (select(leaf.id.label("unit_id"), Assignment.course_code.label("course_code"),
-                    func.min(Assignment.due_on).label("due_on"))
-             .select_from(leaf)
-             .join(owner, and_(leaf.path >= owner.path, leaf.path < path_high(owner.path)))
-             .join(Assignment, Assignment.unit_id == owner.id)
-             .where(leaf.path >= low, leaf.path < high, Assignment.withdrawn_at.is_(None),
-                    _audience_fits())
-             .group_by(leaf.id, Assignment.course_code))
-    if course_code is not None:
-        query = query.where(Assignment.course_code == course_code)
-    return query
+    return coverage(and_(leaf.path >= low, leaf.path < high),
+                    [course_code] if course_code is not None else None)
 
 
 def assigned_course_codes(unit: Unit) -> list[str]:
@@ -99,15 +87,7 @@ def _entries(unit: Unit, course_code: str) -> tuple[Any, Any]:
     cover = _cover(unit, course_code).subquery("cover")
     people = (select(RosterEntry.user_id).join(cover, RosterEntry.unit_id == cover.c.unit_id)
               .where(RosterEntry.user_id.is_not(None)))
-    newest = (select(Enrollment.user_id, Enrollment.completed_at,
-                     func.row_number().over(
-                         partition_by=Enrollment.user_id,
-                         order_by=(Enrollment.started_at.desc(), Enrollment.id.desc()))
-                     .label("rank"))
-              .join(Course, Course.id == Enrollment.course_id)
-              .where(Course.code == course_code, Enrollment.user_id.in_(people))
-              ).subquery("newest")
-    return cover, newest
+    return cover, newest_enrolments(people, [course_code])
 
 
 def _joined(query: Select, cover: Any, newest: Any) -> Select:

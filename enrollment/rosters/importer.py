@@ -91,10 +91,7 @@ def import_roster(actor: User | None, unit_code: str, filename: str, data: bytes
             return report
         raise ValidationFailed(_("The roster was refused; nothing was written."),
                                errors={"lines": report.problems})
-    counts, report.diff = staging.diff(unit, stage)
-    report.added, report.changed, report.removed = (
-        counts["added"], counts["changed"], counts["removed"])
-    report.unchanged = stage.rows - report.added - report.changed
+    _compare(unit, stage, report)
     if not dry_run:
         report.import_id = _write(actor, unit, filename, digest, idempotency_key, stage,
                                   report)
@@ -206,8 +203,13 @@ def staged_report(actor: User | None, unit_code: str, digest: str) -> RosterRepo
     if stage is None:
         return None
     report = RosterReport(dry_run=True, rows=stage.rows)
+    _compare(unit, stage, report)
+    return report
+
+
+def _compare(unit: Unit, stage: RosterStage, report: RosterReport) -> None:
+    """The stage against the unit's roster: counts and a sample of each kind of change."""
     counts, report.diff = staging.diff(unit, stage)
     report.added, report.changed, report.removed = (
         counts["added"], counts["changed"], counts["removed"])
     report.unchanged = stage.rows - report.added - report.changed
-    return report

@@ -26,6 +26,7 @@ from lms.units.models import Unit, UnitKind
 from lms.units.queries import find_unit_by_code
 from lms.units.service import load_official_units
 from tests.courses.package_factory import write_package
+from tests.lms.test_jobs import WAIT
 from tests.support.factories import login
 
 DUE = date(2026, 5, 31)
@@ -167,17 +168,13 @@ def test_bad_query_is_refused(client, data):
 
 
 # The job path needs real commits (the job runs in another thread, after the request commits).
-WAIT = 120  # seconds; only keeps a broken run from hanging
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def committed(request, tmp_path_factory):
-    from tests.lms.test_jobs import fresh_app
+    from tests.lms.test_jobs import fresh_app, fresh_database
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('px') / 'px.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database("hocvuso_px")
+    url = fresh_database(request, tmp_path_factory, "px")
     app = fresh_app(url, tmp_path_factory.mktemp("px-storage"))
     with app.app_context(), transaction():
         load_official_units()

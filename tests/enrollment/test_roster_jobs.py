@@ -21,15 +21,12 @@ from lms.units.models import UnitKind
 from lms.units.queries import find_unit_by_code
 from lms.units.service import load_official_units
 from tests.enrollment.test_rosters import excel_csv, students
-from tests.lms.test_jobs import WAIT, fresh_app, signed_in
+from tests.lms.test_jobs import WAIT, fresh_app, fresh_database, signed_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def roster_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('rj') / 'rj.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database("hocvuso_roster_jobs")
+    url = fresh_database(request, tmp_path_factory, "roster_jobs")
     app = fresh_app(url, tmp_path_factory.mktemp("storage"), ROSTER_SYNC_MAX_BYTES=500)
     with app.app_context(), transaction():
         load_official_units()

@@ -29,6 +29,13 @@ from tests.lms.jobs_fixture import SECRET
 WAIT = 120  # seconds; only keeps a broken run from hanging, never a performance assertion
 
 
+def fresh_database(request, tmp_path_factory, name: str) -> str:
+    """A new empty database of the fixture's engine (request.param: sqlite | postgresql)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database(f"hocvuso_{name}")
+
+
 def fresh_app(url: str, storage, **config):
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "STORAGE_DIR": str(storage),
                       "JOB_MODULES": "tests.lms.jobs_fixture", **config})
@@ -50,10 +57,7 @@ def fresh_app(url: str, storage, **config):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def jobs_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database("hocvuso_jobs")
+    url = fresh_database(request, tmp_path_factory, "jobs")
     app = fresh_app(url, tmp_path_factory.mktemp("storage"))
     yield app
     assert jobs.wait_all(WAIT, app=app)
