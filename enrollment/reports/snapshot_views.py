@@ -54,6 +54,7 @@ def unit_reports(code: str):
         "reports/snapshots.html", unit=unit, periods=periods, period=period,
         by_period=by_period, submissions=submissions, deadline_day=snapshots.deadline_day(period),
         may_lock=policy.can(_user(), policy.Permission.MANAGE_UNITS, unit),
+        may_see_people=policy.can(_user(), policy.Permission.VIEW_PEOPLE, unit),
         status_labels=status_labels())
 
 

@@ -159,4 +159,5 @@ def dashboard(code: str):
         suspicious=suspicious_completions(unit, chosen or None) if is_scanned(unit.kind)
         else None,
         fast_percent=int(FAST_SHARE * 100), bunch_percent=int(BUNCH_SHARE * 100),
-        bunch_min=BUNCH_MIN, people=people, per_page=PEOPLE_PER_PAGE)
+        bunch_min=BUNCH_MIN, people=people, per_page=PEOPLE_PER_PAGE,
+        may_see_people=may_see_people)

@@ -19,9 +19,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from courses.models import Audience
-from enrollment.assignments.queries import assignments_for_unit
-from enrollment.reports.queries import completion
+from enrollment.assignments.queries import assignments_for_unit, today_local
+from enrollment.reports.figures import unit_figures
 from enrollment.rosters import jobs as roster_jobs  # noqa: F401 (registers the job kinds)
 from enrollment.rosters import queries, service
 from enrollment.rosters.importer import import_roster, roster_unit, staged_report
@@ -50,8 +49,12 @@ def column_labels() -> dict[str, str]:
 def show(code: str):
     unit = roster_unit(_user(), code)
     rows = session.execute(queries.entries_under(_user(), unit).limit(MAX_LISTED)).all()
-    figures = [{**a, "figures": completion(unit, a["course_code"], Audience(a["audience"]))}
-               for a in assignments_for_unit(_user(), unit)]
+    # The dashboard's figures (docs/figures.md: exempt, left, re-enrolled), so both agree
+    assignments = assignments_for_unit(_user(), unit)
+    today = today_local()
+    by_course = {course: unit_figures(unit, today, [course]).figures
+                 for course in {a["course_code"] for a in assignments}}
+    figures = [{**a, "figures": by_course[a["course_code"]]} for a in assignments]
     conflicts = session.execute(queries.open_conflicts(_user(), unit)).scalars().all()
     return render_template("rosters/roster.html", unit=unit, figures=figures,
                            entries=[queries.entry_view(e, c) for e, c in rows],
