@@ -1,10 +1,12 @@
 """`python -m bench figures`: a province of N learners (`flask demo generate` with the three
-shipped courses loaded: rosters, assignments, enrolments, counters), then, each in a process of
-its own (bench/figures_driver.py):
+shipped courses loaded: students in schools and public servants in agencies, rosters, the three
+courses assigned, enrolments, counters), then, each in a process of its own
+(bench/figures_driver.py):
 
 - the province dashboard with its per-commune table from the counters (`unit_figures`) against
   the live GROUP BY over enrolments (`live_children`); they must be equal, else no ratio;
-- the people-list CSV export of the province for one course (one row per learner) against
+- the people-list CSV export of the province for ATGT-HS and CQS-CC (the students' course and
+  the servants': one row per learner) against
   PostgreSQL's own `COPY (SELECT the same rows) TO STDOUT`, and the export process's peak RSS.
 """
 
@@ -20,7 +22,8 @@ from bench.procs import BenchError, Measured, app_env, prepare_database, run_mea
 from bench.report import kib, ratio, secs, table
 
 PROVINCE = "01"  # `flask demo generate`'s default province (Hà Nội)
-COURSE = "ATGT-HS"  # the exported course: one row per learner
+COURSE = "ATGT-HS,CQS-CC"  # the exported courses: students take one, servants the other
+ASSIGNED = ("ATGT-HS", "ATKGM", "CQS-CC")  # the students' two, the public servants' one
 PACKAGES = ("courses/content/an-toan-giao-thong", "courses/content/an-toan-khong-gian-mang",
             "courses/content/chinh-quyen-so")
 FIGURES_TARGET = 0.1  # ours ≤ 0.1 × the live GROUP BY
@@ -68,6 +71,9 @@ def run_engine(scratch: Scratch, engine: str, learners: int) -> Run:
         raise BenchError(f"{engine}: the counters' figures differ from the live GROUP BY "
                          f"(children {figures['mismatched']}, totals {figures['totals']}): "
                          "no ratio")
+    if tuple(figures["courses"]) != ASSIGNED:
+        raise BenchError(f"{engine}: the province's assigned courses are {figures['courses']}, "
+                         f"not {', '.join(ASSIGNED)}")
     if figures["totals"]["ours"][0] == 0:
         raise BenchError(f"{engine}: no one is expected in province {PROVINCE}: no ratio")
     export, export_out = _driver(scratch, engine, url, ["export", PROVINCE, COURSE], timeout)
@@ -117,8 +123,9 @@ def _print(results: list[Run]) -> None:
     if not results:
         return
     n = results[0].learners
-    print(f"\nfigures: province {PROVINCE}, {n:,} generated learners, every course fitting "
-          "students assigned to the province; today's figures")
+    print(f"\nfigures: province {PROVINCE}, {n:,} generated learners (students and public "
+          f"servants), {len(ASSIGNED)} courses assigned to the province "
+          f"({', '.join(ASSIGNED)}); today's figures")
     lines = []
     for r in results:
         f = r.figures
@@ -132,12 +139,13 @@ def _print(results: list[Run]) -> None:
         f = r.figures
         over = f["ours_s"] / f["live_s"]
         print(f"{r.engine}: {f['children']} communes ({f['children_with_people']} with "
-              f"people), totals equal to the live GROUP BY; ours = {over:.3f}× live, "
+              f"people), {f['totals']['ours'][0]:,} requirements, totals equal to the live "
+              f"GROUP BY; ours = {over:.3f}× live, "
               f"{_verdict(over, FIGURES_TARGET)} the ≤ {FIGURES_TARGET}× target")
     lines = []
     for r in results:
         e = r.export_out
-        lines.append([r.engine, f"people.csv ({COURSE})", secs(e["seconds"]),
+        lines.append([r.engine, f"people.csv ({COURSE.replace(',', ' + ')})", secs(e["seconds"]),
                       f"{e['rows'] / e['seconds']:,.0f}", f"{e['bytes'] / 1e6:,.0f} MB",
                       ratio(e["seconds"], r.floor_out["seconds"]) if r.floor_out else "n/a",
                       kib(r.export.peak_rss_kib)])

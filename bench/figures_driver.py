@@ -3,8 +3,9 @@ its own peak RSS. With the throwaway database in LMS_DATABASE_URL, prints one JS
 
   figures PROVINCE          live_children (the GROUP BY over enrolments) against unit_figures
                             (the counters), timed, and whether they are equal
-  export PROVINCE COURSE    the people-list CSV of the province into /dev/null
-  floor PROVINCE COURSE     COPY (SELECT the same rows, plain columns) TO STDOUT into /dev/null
+  export PROVINCE COURSES   the people-list CSV of the province for COURSES (comma-separated)
+                            into /dev/null
+  floor PROVINCE COURSES    COPY (SELECT the same rows, plain columns) TO STDOUT into /dev/null
                             (PostgreSQL only)
 
 App creation and imports are outside every timer."""
@@ -58,7 +59,8 @@ def figures(code: str) -> dict[str, Any]:
                   ours.figures.not_started, ours.figures.overdue, ours.figures.exempt]
     mismatched = sorted(c for c in set(ours_children) | set(live_children_)
                         if ours_children.get(c) != live_children_.get(c))
-    return {"today": today.isoformat(), "children": len(ours.children),
+    return {"today": today.isoformat(), "courses": list(ours.courses),
+            "children": len(ours.children),
             "children_with_people": len(ours_children), "live_s": min(live_runs),
             "live_runs_s": live_runs, "ours_s": statistics.median(ours_runs),
             "ours_runs_s": ours_runs, "equal": not mismatched and live_total == ours_total,
@@ -70,7 +72,8 @@ def _export(code: str, course: str):
     from enrollment.reports.people_export import PeopleExport
 
     province = _province(code)
-    return PeopleExport(province.id, province.code, province.path, (course,), today_local())
+    return PeopleExport(province.id, province.code, province.path,
+                        tuple(sorted(course.split(","))), today_local())
 
 
 def export(code: str, course: str) -> dict[str, Any]:

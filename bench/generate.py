@@ -1,18 +1,25 @@
 """`python -m bench generate`: `flask demo generate --learners N` against the floor of the same
-rows written with hand-written SQL (bench/floor_write.py), on SQLite and PostgreSQL."""
+rows written with hand-written SQL (bench/floor_write.py, which this module's `floor` entry
+point extends with the public servants' agencies, departments and people), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 import sys
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from bench.engines import Scratch, driver_target
 from bench.procs import BenchError, Measured, app_env, prepare_database, run_measured
 from bench.report import kib, ratio, secs, table
 
+# The shape of lms/demo/generate.py (not imported: the floor process stays free of the app).
+SERVANTS_SHARE, AGENCY_SIZE, DEPARTMENT_SIZE = 0.10, 400, 20
 FLOOR_TEXT = {
     "sqlite": "sqlite3 executemany of one plain INSERT per table (explicit ids), one "
               "transaction, the app's pragmas (WAL, synchronous=NORMAL, foreign_keys=ON)",
@@ -85,7 +92,7 @@ def run_engine(scratch: Scratch, engine: str, learners: int) -> Run:
     ours = run_measured([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "generate",
                          "--learners", str(learners)], env=app_env(ours_url),
                         timeout=timeout, log=scratch.path(f"{engine}-ours.log"))
-    floor = run_measured([sys.executable, "-m", "bench.floor_write", engine,
+    floor = run_measured([sys.executable, "-m", "bench.generate", "floor", engine,
                           driver_target(floor_url), str(learners)], env=app_env(floor_url),
                          timeout=timeout, log=scratch.path(f"{engine}-floor.log"))
     ours_rows = _added(before[ours_url], count_rows(ours_url))
@@ -144,3 +151,56 @@ def _print(results: list[Run]) -> None:
             print(f"{r.engine} ours: the command printed no time; its wall time is used")
     print("process wall s = the whole process, start-up (and the floor's row building) "
           "included; peak RSS = ru_maxrss of that one process (bench/peak_rss.py)")
+
+
+def build_rows_with_servants(learners: int, communes: list[tuple[int, str, int]],
+                             next_unit: int, next_user: int, now: str, true: Any, *,
+                             students_rows: Any = None) -> dict[str, list[tuple]]:
+    """bench/floor_write.build_rows for the students, then what `demo generate` adds for its
+    public servants (a share of the learners): agencies of 400 over the communes in turn,
+    departments of 20, one user and one learner grant on a department each."""
+    from bench import floor_write
+
+    servants = min(learners - 1, int(learners * SERVANTS_SHARE))
+    students = learners - servants
+    rows = (students_rows or floor_write.build_rows)(students, communes, next_unit, next_user,
+                                                     now, true)
+    next_unit += len(rows["units"])
+    prefix, per_agency = floor_write.PREFIX, math.ceil(AGENCY_SIZE / DEPARTMENT_SIZE)
+    agency_info = []
+    for a in range(1, math.ceil(servants / AGENCY_SIZE) + 1):
+        commune_id, path, depth = communes[(a - 1) % len(communes)]
+        code = f"{prefix}-A{a}"
+        agency_info.append((next_unit, f"{path}{code}/", depth + 1))
+        rows["units"].append((next_unit, code, f"Cơ quan hành chính số {a}", "agency",
+                              commune_id, f"{path}{code}/", depth + 1, true, now))
+        next_unit += 1
+    first_department = next_unit
+    for d in range(math.ceil(servants / DEPARTMENT_SIZE)):
+        agency_id, path, depth = agency_info[d // per_agency]
+        code = f"{prefix}-A{d // per_agency + 1}-P{d % per_agency + 1}"
+        rows["units"].append((next_unit, code, f"Phòng {d % per_agency + 1}", "department",
+                              agency_id, f"{path}{code}/", depth + 1, true, now))
+        next_unit += 1
+    rng = random.Random(2)
+    births = [(date(1966, 1, 1) + timedelta(days=d)).isoformat() for d in range(4000)]
+    first_user = next_user + students
+    rows["users"] += [(first_user + i, floor_write.ISSUER, f"{prefix}-{students + i}",
+                       floor_write.NAMES[i % 8], births[i % 4000],
+                       f"{rng.getrandbits(256):064x}", f"0010****{i % 10000:04d}", true, now)
+                      for i in range(servants)]
+    rows["role_grants"] += [(first_user + i, "learner", first_department + i // DEPARTMENT_SIZE,
+                             now) for i in range(servants)]
+    return rows
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["floor"]:
+    # `python -m bench.generate floor ENGINE TARGET LEARNERS`: bench/floor_write.py, its rows
+    # extended with the public servants, so that both sides write the same rows.
+    from functools import partial
+
+    from bench import floor_write
+
+    floor_write.build_rows = partial(build_rows_with_servants,
+                                     students_rows=floor_write.build_rows)
+    floor_write.main(sys.argv[2:])

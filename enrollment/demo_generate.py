@@ -1,7 +1,9 @@
 """Data of this package for `flask demo generate` (benchmarks at province scale): every
-generated learner on their class's roster, the province's assignments of the courses that fit
-students, and enrolments with varied progress, all in bulk (one INSERT ... SELECT for the
-rosters, lms.bulk for the enrolments), then the province's counters recomputed once."""
+generated learner on their class's (or department's) roster, the province's assignments of the
+courses that fit students and of those for public servants, and enrolments with varied
+progress, all in bulk (one INSERT ... SELECT for the rosters, lms.bulk for the enrolments),
+then the province's counters recomputed once. No signal per completion: these enrolments get
+no certificates."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from array import array
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, literal, select, text
+from sqlalchemy import and_, func, insert, literal, or_, select, text
 from sqlalchemy.orm import aliased
 
 from courses import queries as course_queries
@@ -30,20 +32,25 @@ MAX_COURSES = 3
 OUTCOMES = (("completed", 50), ("started", 25), ("none", 25))
 # Due dates relative to today, one per course in code order: the first one is overdue.
 DUE_IN_DAYS = (-30, 45, 120)
+SERVANT_DUE_IN_DAYS = (-10, 60, 150)
 BATCH = 20_000
 
 
 def add_generated_data(_app, province: Unit, prefix: str, **_kwargs) -> dict[str, int]:
-    """Subscriber of lms.signals.demo_generated. Without any course fitting students there is
-    nothing to assign: rosters would count for nothing, so nothing is added (bench/generate.py
-    compares the learners' part alone with its floor that way)."""
-    courses = students_courses()
-    if not courses:
+    """Subscriber of lms.signals.demo_generated. Without any course fitting students or
+    public servants there is nothing to assign: rosters would count for nothing, so nothing is
+    added (bench/generate.py compares the learners' part alone with its floor that way)."""
+    courses = {Audience.STUDENTS: students_courses(),
+               Audience.PUBLIC_SERVANTS: servants_courses()}
+    if not any(courses.values()):
         return {}
     _analyze("units", "users", "role_grants")
     entries = _roster_entries(province, prefix)
-    assignments = _assignments(province, [c.code for c in courses])
-    enrollments = _enrollments(province, prefix, courses)
+    assignments = sum(_assignments(province, [c.code for c in chosen], audience)
+                      for audience, chosen in courses.items())
+    enrollments = sum(_enrollments(province, prefix, audience, chosen, seed)
+                      for (audience, chosen), seed in zip(courses.items(), (7, 11), strict=True)
+                      if chosen)
     _analyze("roster_entries", "enrollments", "assignments")
     counters.refresh_subtree(province)
     return {"roster entries": entries, "assignments": assignments, "enrolments": enrollments}
@@ -65,18 +72,30 @@ def students_courses() -> list[Course]:
     return course_queries.latest_courses({Audience.STUDENTS, Audience.EVERYONE})[:MAX_COURSES]
 
 
-def _generated_classes(province: Unit, prefix: str):
+def servants_courses() -> list[Course]:
+    """The latest version of up to MAX_COURSES loaded courses for public servants, by code:
+    CQS-CC of the shipped three (those for everyone go to the students only)."""
+    return course_queries.latest_courses({Audience.PUBLIC_SERVANTS})[:MAX_COURSES]
+
+
+def _generated_leaves(province: Unit, prefix: str, audience: Audience | None = None):
+    """The generated leaves: classes (codes <prefix>-S...) for students, departments
+    (<prefix>-A...) for public servants, both when no audience is given."""
     klass = aliased(Unit, name="klass")
-    start = f"{prefix}-S"
     low, high = subtree_bounds(province.path)
-    return klass, and_(klass.path >= low, klass.path < high, klass.kind == UnitKind.CLASS,
-                       func.substr(klass.code, 1, len(start)) == start)
+    kinds = {Audience.STUDENTS: [(UnitKind.CLASS, f"{prefix}-S")],
+             Audience.PUBLIC_SERVANTS: [(UnitKind.DEPARTMENT, f"{prefix}-A")]}
+    chosen = kinds.get(audience, kinds[Audience.STUDENTS] + kinds[Audience.PUBLIC_SERVANTS])
+    return klass, and_(klass.path >= low, klass.path < high, or_(*(
+        and_(klass.kind == kind, func.substr(klass.code, 1, len(start)) == start)
+        for kind, start in chosen)))
 
 
 def _roster_entries(province: Unit, prefix: str) -> int:
-    """One active entry per learner grant on a generated class, linked to the account and
-    carrying its keyed hash and masked ID; the roster is the class's school's."""
-    klass, generated = _generated_classes(province, prefix)
+    """One active entry per learner grant on a generated class or department, linked to the
+    account and carrying its keyed hash and masked ID; the roster is the class's school's (the
+    department's agency's)."""
+    klass, generated = _generated_leaves(province, prefix)
     rows = (select(klass.id, klass.parent_id, User.personal_id_hash, User.personal_id_masked,
                    User.full_name, User.birth_on, literal(EntryStatus.ACTIVE.value), User.id,
                    literal(utcnow(), UtcDateTime))
@@ -92,27 +111,29 @@ def _roster_entries(province: Unit, prefix: str) -> int:
                            ).scalar_one()
 
 
-def _assignments(province: Unit, codes: list[str]) -> int:
-    """The province assigns each course to its students once (a second prefix reuses them)."""
+def _assignments(province: Unit, codes: list[str], audience: Audience) -> int:
+    """The province assigns each course to its students (or public servants) once (a second
+    prefix reuses them)."""
     today = today_local()
+    due_in = DUE_IN_DAYS if audience is Audience.STUDENTS else SERVANT_DUE_IN_DAYS
     taken = set(session.execute(select(Assignment.course_code).where(
-        Assignment.unit_id == province.id, Assignment.audience == Audience.STUDENTS,
+        Assignment.unit_id == province.id, Assignment.audience == audience,
         Assignment.withdrawn_at.is_(None))).scalars())
     made = 0
     for index, code in enumerate(codes):
         if code in taken:
             continue
-        session.add(Assignment(unit_id=province.id, course_code=code,
-                               audience=Audience.STUDENTS,
+        session.add(Assignment(unit_id=province.id, course_code=code, audience=audience,
                                start_on=today - timedelta(days=90),
-                               due_on=today + timedelta(days=DUE_IN_DAYS[index])))
+                               due_on=today + timedelta(days=due_in[index])))
         made += 1
     session.flush()
     return made
 
 
-def _enrollments(province: Unit, prefix: str, courses: list[Course], seed: int = 7) -> int:
-    klass, generated = _generated_classes(province, prefix)
+def _enrollments(province: Unit, prefix: str, audience: Audience, courses: list[Course],
+                 seed: int) -> int:
+    klass, generated = _generated_leaves(province, prefix, audience)
     user_ids = array("q", session.execute(
         select(RosterEntry.user_id).join(klass, klass.id == RosterEntry.unit_id)
         .where(generated).order_by(RosterEntry.user_id)).scalars())

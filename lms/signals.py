@@ -16,5 +16,6 @@ ID in the token, or None): downstream links rosters to the person."""
 demo_generated = _signals.signal("demo-generated")
 """Sent by `flask demo generate` inside its transaction, after its units and learners are
 written, with province (Unit) and prefix (str): the classes it made have codes starting
-"<prefix>-S" and each learner one learner grant on their class. Receivers add their own data
+"<prefix>-S", the agencies' departments "<prefix>-A", and each learner (student or public
+servant) one learner grant on their class or department. Receivers add their own data
 in bulk and return a dict of {what: rows added}, which the command prints."""

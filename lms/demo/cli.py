@@ -34,16 +34,22 @@ def load() -> None:
 @click.option("--province", "province_code", default="01", show_default=True)
 @click.option("--prefix", default="GEN", show_default=True,
               help="code prefix of the synthetic units (one run per prefix)")
-def generate(learners: int, province_code: str, prefix: str) -> None:
+@click.option("--servants-share", type=click.FloatRange(0, 1, max_open=True),
+              default=generator.SERVANTS_SHARE, show_default=True,
+              help="share of the learners who are public servants in agencies (the rest are "
+                   "students in schools)")
+def generate(learners: int, province_code: str, prefix: str, servants_share: float) -> None:
     """Write a synthetic dataset of LEARNERS learners in bulk (for benchmarks)."""
     started = time.perf_counter()
     with transaction():
-        counts = generator.generate(learners, province_code=province_code, prefix=prefix)
+        counts = generator.generate(learners, province_code=province_code, prefix=prefix,
+                                    servants_share=servants_share)
         people_s = time.perf_counter() - started
         added = generator.add_downstream_data(province_code, prefix)
     total_s = time.perf_counter() - started
-    people = (f"generated {counts['learners']} learners in {counts['classes']} classes of "
-              f"{counts['schools']} schools in")
+    people = (f"generated {counts['learners']} learners ({counts['servants']} public servants "
+              f"in {counts['departments']} departments of {counts['agencies']} agencies, the "
+              f"others in {counts['classes']} classes of {counts['schools']} schools) in")
     if not added:  # nothing downstream (no course loaded): the one line benchmarks parse
         click.echo(f"{people} {total_s:.1f}s")
         return

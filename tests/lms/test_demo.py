@@ -58,7 +58,9 @@ def test_generate_writes_bulk_learners(app, db):
     assert result.exit_code == 0, result.output
     assert "generated 2050 learners" in result.output
     assert count(db, Unit, Unit.code.like("TG-S%"), Unit.kind == UnitKind.SCHOOL) == 3
-    assert count(db, Unit, Unit.code.like("TG-S%"), Unit.kind == UnitKind.CLASS) == 52
+    # 10% public servants by default: 205 in agencies, 1,845 students in 47 classes of 40
+    assert count(db, Unit, Unit.code.like("TG-S%"), Unit.kind == UnitKind.CLASS) == 47
+    assert count(db, Unit, Unit.code.like("TG-A%"), Unit.kind == UnitKind.DEPARTMENT) == 11
     assert count(db, User, User.subject.like("TG-%")) == 2050
     per_class = db.execute(
         select(func.count()).select_from(RoleGrant).join(Unit, Unit.id == RoleGrant.unit_id)
