@@ -1,4 +1,5 @@
-"""`python -m bench [all|web|generate|roster|figures] [--learners N] [--rows N] [--engines ...]`;
+"""`python -m bench [all|web|generate|roster|figures|certificates] [--learners N] [--rows N]
+[--count N] [--engines ...]`;
 exits 1 when a benchmark cannot give a trustworthy figure. Stops everything it started."""
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ def _engines(value: str) -> list[str]:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=["all", "web", "generate", "roster", "figures"])
+                        choices=["all", "web", "generate", "roster", "figures", "certificates"])
     parser.add_argument("--engines", type=_engines, default=list(ENGINES),
                         help="comma-separated: sqlite,postgresql (default: both)")
     parser.add_argument("--learners", type=int, default=1_000_000,
                         help="generate, figures: learners to write (default: 1,000,000)")
     parser.add_argument("--rows", type=int, default=100_000,
                         help="roster: lines in the roster file (default: 100,000)")
+    parser.add_argument("--count", type=int, default=1_000,
+                        help="certificates: certificates to issue (default: 1,000)")
     parser.add_argument("--profile", action="store_true",
                         help="roster: afterwards, run it again under cProfile; top costs")
     parser.add_argument("--duration", type=int, default=10, choices=range(1, 121),
@@ -44,6 +47,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         parser.error("--learners must be at least 1")
     if not 1 <= args.rows <= 10_000_000:
         parser.error("--rows must be between 1 and 10,000,000")
+    if not 1 <= args.count <= 100_000:
+        parser.error("--count must be between 1 and 100,000")
     return args
 
 
@@ -75,6 +80,10 @@ def main(argv: list[str]) -> int:
             from bench import roster
 
             results["roster"] = roster.run(args.engines, args.rows, args.profile)
+        if args.which == "certificates":  # a feature benchmark too; no database involved
+            from bench import certificates
+
+            results["certificates"] = certificates.run(args.count)
     except BenchError as exc:
         print(f"\nbench: FAILED: {exc}", file=sys.stderr)
         return 1

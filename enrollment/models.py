@@ -27,6 +27,9 @@ class Enrollment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when a completion was revoked (a revoked certificate): completed_at is cleared and
+    # only quiz attempts started after this moment can complete the course again.
+    completion_revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 

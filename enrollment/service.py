@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -102,11 +104,38 @@ def complete_if_done(enrollment: Enrollment) -> bool:
     if count_read(enrollment) < len(course_queries.lessons_of(enrollment.course_id)):
         return False
     quiz_id = course_queries.quiz_id_of(enrollment.course_id)
-    if quiz_id is not None and not session.execute(select(Attempt.id).where(
+    revoked_at = enrollment.completion_revoked_at
+    if quiz_id is not None:
+        passed = select(Attempt.id).where(
             Attempt.enrollment_id == enrollment.id, Attempt.quiz_id == quiz_id,
-            Attempt.passed.is_(True)).limit(1)).first():
-        return False
+            Attempt.passed.is_(True))
+        if revoked_at is not None:  # a revoked completion's attempts never count again
+            passed = passed.where(Attempt.started_at > revoked_at)
+        if not session.execute(passed.limit(1)).first():
+            return False
+    elif revoked_at is not None and session.execute(select(func.count()).select_from(
+            LessonProgress).where(LessonProgress.enrollment_id == enrollment.id,
+                                  LessonProgress.read_at > revoked_at)).scalar_one() == 0:
+        return False  # without a quiz, at least one lesson read again after the revocation
     return _complete(enrollment)
+
+
+def revoke_completion(enrollment_id: int, completed_at: datetime) -> bool:
+    """Undo the completion at completed_at (its certificate was revoked): the learner is in
+    progress again and counts so in every unlocked figure; locked snapshots keep what they
+    froze. Conditional, so a completion is revoked once; returns whether this call did."""
+    now = utcnow()
+    changed = session.execute(
+        update(Enrollment).where(Enrollment.id == enrollment_id,
+                                 Enrollment.completed_at == completed_at)
+        .values(completed_at=None, completion_revoked_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        return False
+    enrollment = session.get(Enrollment, enrollment_id)
+    session.refresh(enrollment)
+    counters.refresh_for_user(enrollment.user_id, session.get(Course, enrollment.course_id).code)
+    return True
 
 
 def _complete(enrollment: Enrollment) -> bool:

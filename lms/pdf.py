@@ -8,7 +8,7 @@ import hashlib
 import mimetypes
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,6 +24,9 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_HOST = "static.hocvuso.invalid"
 BASE_URL = f"https://{STATIC_HOST}/"
 FONT_FAMILY = "Hocvuso Serif"
+# Where a document refers to the images render_pdf(inline=...) hands over with it (static/
+# has no "_inline" directory, so nothing else is ever served under this prefix).
+INLINE_URL = f"{BASE_URL}_inline/"
 
 # The shipped Noto Serif subset (static/fonts/README.md), under a family name of our own so
 # that a system-wide Noto Serif can never stand in for it unnoticed.
@@ -70,8 +73,16 @@ class StaticFetcher(URLFetcher):
     def __init__(self, root: Path = STATIC_DIR) -> None:
         super().__init__(allowed_protocols=("https",), allow_redirects=False)
         self.root = root
+        # Generated images of the document being rendered (a QR code), by name: only the
+        # caller of render_pdf puts anything here, and only for that one render.
+        self.inline: dict[str, tuple[bytes, str]] = {}
 
     def fetch(self, url, headers=None):
+        if url.startswith(INLINE_URL):
+            found = self.inline.get(url[len(INLINE_URL):])
+            if found is None:
+                raise ResourceRefused(f"no such inline resource: {url[:200]}")
+            return URLFetcherResponse(url, body=found[0], headers={"Content-Type": found[1]})
         path = static_path(url, self.root)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body=path.read_bytes(),
@@ -123,18 +134,24 @@ def _w3c(moment: date | datetime) -> str:
 
 def render_pdf(html: str, *, stylesheets: Sequence[str] = (),
                created: date | datetime | None = None,
-               identifier: str | bytes | None = None) -> bytes:
+               identifier: str | bytes | None = None,
+               inline: Mapping[str, tuple[bytes, str]] | None = None) -> bytes:
     """The PDF for html (already escaped: render it with template_environment()), styled by
     BASE_CSS (A4, the shipped font) then by each CSS source in stylesheets, in order.
 
     Relative URLs resolve against static/; nothing else is fetched. Byte-identical for equal
     arguments: CreationDate/ModDate come from created (none when None, whatever the HTML
     says), and the PDF /ID from identifier, by default a hash of the inputs. Text is not
-    Unicode-normalised here: callers NFC-normalise their data (DESIGN.md)."""
+    Unicode-normalised here: callers NFC-normalise their data (DESIGN.md). inline maps names
+    to (bytes, content type) of generated images the HTML refers to as "_inline/<name>"."""
     renderer = _renderer()
     sheets = [renderer.base, *(renderer.stylesheet(s) for s in stylesheets)]
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=renderer.fetcher).render(
-        font_config=renderer.font_config, stylesheets=sheets)
+    renderer.fetcher.inline = dict(inline or {})
+    try:
+        document = HTML(string=html, base_url=BASE_URL, url_fetcher=renderer.fetcher).render(
+            font_config=renderer.font_config, stylesheets=sheets)
+    finally:
+        renderer.fetcher.inline = {}
     stamp = _w3c(created) if created is not None else None
     document.metadata.created = document.metadata.modified = stamp
     if identifier is None:

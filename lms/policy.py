@@ -20,6 +20,7 @@ class Permission(enum.StrEnum):
     MANAGE_UNITS = "manage_units"  # create and import units below
     VIEW_PEOPLE = "view_people"  # see names and masked IDs of people in the subtree
     GRANT_ROLES = "grant_roles"  # grant and revoke roles below
+    MANAGE_CERTIFICATES = "manage_certificates"  # revoke, reissue, download a unit's certificates
 
 
 ROLE_RANK = {Role.LEARNER: 0, Role.UNIT_ADMIN: 1, Role.OFFICER: 2, Role.SYSTEM_ADMIN: 3}

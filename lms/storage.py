@@ -114,6 +114,37 @@ def delete_result(key: str) -> None:
         (_root("results") / key).unlink(missing_ok=True)
 
 
+_DOCUMENT_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _document_path(key: str) -> Path:
+    # Two levels of fan-out keep directories small at a million documents.
+    return _root("documents") / key[:2] / key[2:4] / key
+
+
+def keep_document(data: bytes) -> str:
+    """Keep a document of record (a certificate PDF) for good; returns its SHA-256, which is
+    its key. Writing the same bytes twice is harmless."""
+    key = hashlib.sha256(data).hexdigest()
+    path = _document_path(key)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, data)
+    return key
+
+
+def read_document(key: str) -> bytes | None:
+    """The document's bytes, or None when the key is malformed, missing or the file no longer
+    matches its hash (a damaged file is never served)."""
+    if not isinstance(key, str) or not _DOCUMENT_KEY.fullmatch(key):
+        return None
+    try:
+        data = _document_path(key).read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == key else None
+
+
 def _expire(root: Path, ttl: int = UPLOAD_TTL) -> None:
     limit = time.time() - ttl
     for path in root.glob("*"):

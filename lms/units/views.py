@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from marshmallow import ValidationError
 
-from lms import policy
+from lms import limits, policy
 from lms.api import paginate
 from lms.errors import Conflict, NotFound, ValidationFailed, field_errors, line_problems
 from lms.security import acting_user as _user
@@ -41,6 +41,8 @@ def show(code: str):
     return render_template("units/show.html", unit=unit, ancestors=queries.ancestors(unit),
                            children=children, may_manage=may_manage and bool(child_kinds),
                            may_manage_accounts=may_manage and unit.kind is UnitKind.CLASS,
+                           may_certify=unit.kind not in OFFICIAL_KINDS and policy.can(
+                               user, policy.Permission.MANAGE_CERTIFICATES, unit),
                            child_kinds=child_kinds, kind_label=service.kind_label,
                            q=args.get("q", ""))
 
@@ -70,6 +72,7 @@ def _column_labels() -> dict[str, str]:
 
 
 @bp.post("/<code>/import")
+@limits.upload()
 @login_required
 def import_file(code: str):
     unit = queries.get_unit(code, _user())

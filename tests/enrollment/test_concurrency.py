@@ -22,6 +22,7 @@ from lms.units import service as units
 from lms.units.models import Unit, UnitKind
 from lms.units.queries import find_unit_by_code
 from tests.courses.package_factory import COURSE, QUIZ, write_package
+from tests.support.cleanup import delete_users
 
 
 def in_own_transaction(app, work):
@@ -92,7 +93,7 @@ def learner(app, tmp_path):
     def cleanup():
         from lms.db import session
 
-        session.execute(delete(User).where(User.id == user_id))
+        delete_users(session, [user_id])
         session.execute(delete(Course).where(Course.code == "RACE-1"))
         session.execute(delete(Unit).where(Unit.code.in_(["RACE-S-1"])))
         session.execute(delete(Unit).where(Unit.code.in_(["RACE-S"])))
@@ -173,7 +174,7 @@ def reader(app, tmp_path):
     def cleanup():
         from lms.db import session
 
-        session.execute(delete(User).where(User.id == user_id))
+        delete_users(session, [user_id])
         session.execute(delete(Course).where(Course.code == "RACE-2"))
         session.execute(delete(Unit).where(Unit.code == "RACE-R-1"))
         session.execute(delete(Unit).where(Unit.code == "RACE-R"))

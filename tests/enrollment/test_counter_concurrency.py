@@ -24,6 +24,7 @@ from lms.units.models import Unit, UnitKind
 from lms.units.queries import find_unit_by_code
 from tests.courses.package_factory import COURSE, write_package
 from tests.enrollment.test_concurrency import in_own_transaction
+from tests.support.cleanup import delete_users
 
 LEARNERS = 8
 
@@ -69,7 +70,7 @@ def classroom(app, tmp_path):
 
         session.execute(delete(CompletionCounter).where(CompletionCounter.unit_id == class_id))
         session.execute(delete(RosterEntry).where(RosterEntry.unit_id == class_id))
-        session.execute(delete(User).where(User.id.in_(ids)))
+        delete_users(session, ids)
         session.execute(delete(Assignment).where(Assignment.course_code == "RACE-C"))
         session.execute(delete(Course).where(Course.code == "RACE-C"))
         session.execute(delete(Unit).where(Unit.code == "RACE-CS-1"))
