@@ -5,14 +5,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-APT_TEST_PACKAGES := postgresql redis-server chromium fonts-noto-core poppler-utils
+APT_TEST_PACKAGES := postgresql redis-server chromium fonts-noto-core poppler-utils zbar-tools
 APT_BENCH_PACKAGES := postgresql wrk
+APT_CLUSTER_PACKAGES := postgresql redis-server
 APT_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 # `make run` is the embedded development default: the built-in identity provider, dev mode.
 RUN_ENV := LMS_DEV_IDP=$${LMS_DEV_IDP:-1} LMS_ENV=$${LMS_ENV:-development}
 
-.PHONY: run test bench lint install install-dev system-packages system-packages-test \
+.PHONY: run run-cluster load test bench lint install install-dev system-packages system-packages-test \
         translations clean
 
 $(BIN)/python:
@@ -50,6 +51,9 @@ system-packages-test: system-packages
 	$(call apt_install,$(APT_TEST_PACKAGES))
 	@# The OpenID Connect interoperability tests run panva's oidc-provider on Node.
 	@command -v npm >/dev/null 2>&1 || $(call apt_install_now,nodejs npm)
+	@# The browser tests inject axe-core (tests/e2e/test_accessibility.py) from this folder.
+	@test -f .cache/npm/node_modules/axe-core/axe.min.js || npm install --no-save --no-audit \
+	  --no-fund --prefix .cache/npm axe-core@4 >/dev/null
 
 translations: | $(BIN)/python
 	@$(BIN)/python -m lms.i18n_compile
@@ -80,6 +84,17 @@ lint: install-dev
 bench: system-packages install-dev
 	$(call apt_install,$(APT_BENCH_PACKAGES))
 	$(BIN)/python -m bench
+
+# Two gunicorn nodes sharing one PostgreSQL, one Redis and one Celery worker (bench/cluster.py).
+run-cluster: system-packages install-dev
+	$(call apt_install,$(APT_CLUSTER_PACKAGES))
+	$(BIN)/python -m bench.cluster
+
+# Locust learners against that cluster, then the database check (bench/load.py), e.g.
+# make load LOAD_ARGS="--users 300 --run-time 600 --fault postgres"
+load: system-packages install-dev
+	$(call apt_install,$(APT_CLUSTER_PACKAGES) wrk)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

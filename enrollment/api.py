@@ -51,6 +51,7 @@ def lesson(code, slug):
 @blp.post("/courses/<code>/lessons/<slug>/read")
 @login_required
 @blp.response(200, LessonOut)
+@blp.alt_response(409, response="CONFLICT")
 def mark_read(code, slug):
     """Counts only after the lesson's minimum time (409 with seconds_left before)."""
     enrollment = service.require_enrollment(_user(), code)
@@ -62,6 +63,7 @@ def mark_read(code, slug):
 @blp.post("/courses/<code>/attempts")
 @login_required
 @blp.response(200, AttemptOut)
+@blp.alt_response(409, response="CONFLICT")
 def start_attempt(code):
     """The running attempt, or a new one (409 when lessons are unread or none are left)."""
     return attempt_view(attempts.start(_user(), service.require_enrollment(_user(), code)))
@@ -79,6 +81,7 @@ def get_attempt(attempt_id):
 @login_required
 @blp.arguments(AnswerIn)
 @blp.response(200, SavedAnswerOut)
+@blp.alt_response(409, response="CONFLICT")
 def save_answer(data, attempt_id, position):
     """Autosave one answer while the attempt runs; answers with just that answer (the page
     saves on every change, so the whole attempt is not sent back each time)."""
@@ -90,6 +93,7 @@ def save_answer(data, attempt_id, position):
 @login_required
 @blp.arguments(SubmitIn)
 @blp.response(200, AttemptOut)
+@blp.alt_response(409, response="CONFLICT")
 def submit(data, attempt_id):
     """Grade once; the same idempotency_key returns the first result."""
     return attempt_view(attempts.submit(_user(), attempt_id, data["answers"],

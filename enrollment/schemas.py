@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from lms.api import DB_INT
+
 
 class OptionOut(ma.Schema):
     id = ma.fields.Integer()
@@ -52,15 +54,16 @@ class SavedAnswerOut(ma.Schema):
 
 
 class AnswerIn(ma.Schema):
-    selected = ma.fields.List(ma.fields.Integer(), required=True,
+    selected = ma.fields.List(ma.fields.Integer(validate=DB_INT), required=True,
                               validate=ma.validate.Length(max=6))
 
 
 class SubmitIn(ma.Schema):
     idempotency_key = ma.fields.String(required=True,
                                        validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"))
-    answers = ma.fields.Dict(keys=ma.fields.Integer(), values=ma.fields.List(
-        ma.fields.Integer(), validate=ma.validate.Length(max=6)), load_default=dict)
+    answers = ma.fields.Dict(keys=ma.fields.Integer(validate=DB_INT), values=ma.fields.List(
+        ma.fields.Integer(validate=DB_INT), validate=ma.validate.Length(max=6)),
+        load_default=dict)
 
 
 class LessonOut(ma.Schema):

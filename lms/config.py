@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "PII_KEY": None,  # key for personal-ID hashing; derived from SECRET_KEY when unset
     "DATABASE_URL": f"sqlite:///{ROOT / 'instance' / 'hocvuso.sqlite3'}",
     "DATABASE_ECHO": False,
+    # json (one JSON object a line, a line per request) | text; unset: json in production.
+    "LOG_FORMAT": None,
     "STORAGE_DIR": str(ROOT / "instance" / "storage"),
     "CONFIG_FILE": str(ROOT / "instance" / "hocvuso.toml"),
     "DEV_IDP": False,
@@ -44,6 +46,28 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "Hocvuso <no-reply@localhost>",
+    # The address printed on certificates and in their QR codes (never the request's host).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Certificates (docs/certificates.md): the Ed25519 key of offline payloads and credentials
+    # (derived from SECRET_KEY when unset), retired public keys, and the PAdES signing key and
+    # X.509 certificate chain (PEM); without the latter PDFs say they carry no signature.
+    "CERTIFICATE_KEY_FILE": None,
+    "CERTIFICATE_OLD_PUBLIC_KEYS": None,
+    "CERTIFICATE_SIGNING_KEY_FILE": None,
+    "CERTIFICATE_SIGNING_CERT_FILE": None,
+    # A unit's certificates as one ZIP: up to this many are served in the request, more by a
+    # background job (rendering a PDF not yet stored takes a moment each).
+    "CERTIFICATE_ZIP_SYNC_MAX": 200,
+    # Rate limits: shared counters (redis://…) when several web nodes run, else in memory.
+    "RATELIMIT_STORAGE": "memory://",
+    "RATELIMIT_VERIFY": "30 per minute",  # public certificate checks, per client address
+    # Starting a VNeID sign-in, its callback and school-account sign-in POSTs, per client
+    # address (an OIDC sign-in counts twice; a school's lab shares one address).
+    "RATELIMIT_SIGNIN": "120 per minute",
+    # Downloads (people.csv, figures, snapshots, job results, certificates ZIP), per user.
+    "RATELIMIT_EXPORT": "30 per minute",
+    # Roster checks and imports, unit imports, per user.
+    "RATELIMIT_UPLOAD": "20 per minute",
     "REPORT_DEADLINE_DAY": 5,  # a month's report is due by the end of this day of the next
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,8 @@ def _handle_http_exception(error: HTTPException):
         (location, inner), = errors.items()
         if location in {"json", "query", "form", "files", "headers", "cookies"}:
             errors = inner
+    if isinstance(errors, list):  # a whole-body error ("Invalid JSON body."): still an object
+        errors = {"_schema": errors}
     message = data.get("message")
     if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
         message = gettext("The form has expired or was not sent from this site. "
@@ -139,13 +142,70 @@ def _handle_http_exception(error: HTTPException):
     return error_response(status, None, message, errors, headers)
 
 
+def database_unavailable(error: BaseException | None) -> bool:
+    """The database cannot be reached or is busy (restart, failover, network, a lock wait): a
+    connection refused or cut, not a bug in a query. The pool's pre-ping reconnects once it is
+    back."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__ == "sqlite3":  # SQLite says "no such table" with it too
+        return any(m in str(error.orig) for m in ("database is locked", "unable to open"))
+    return True
+
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def _outage_response(error: BaseException):
+    """503 with Retry-After, rendered without touching the database again: the request's
+    session is rolled back (its connection is gone) and the page shows nobody signed in."""
+    from flask import current_app, g
+
+    from lms.db import unit_of_work
+
+    log.warning("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+    broken = unit_of_work().pop("session", None)
+    if broken is not None:
+        try:
+            broken.rollback()
+            broken.close()
+        except Exception:  # noqa: S110 (the connection is already gone; the pool drops it)
+            pass
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None and "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    return error_response(503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def _handle_database_error(error: DBAPIError):
+    if not database_unavailable(error):
+        return _handle_unexpected(error)
+    return _outage_response(error)
+
+
 def _handle_unexpected(error: Exception):
     log.exception("unhandled error", exc_info=error)
     return _handle_http_exception(InternalServerError())
+
+
+def _handle_internal_error(error: InternalServerError):
+    # An error raised outside the view (the request's commit in after_request) reaches Flask
+    # as a 500 wrapping it: a database outage there is a 503 too. Whether the commit landed
+    # is unknown, so the client retries: every write that must not happen twice is idempotent.
+    original = getattr(error, "original_exception", None)
+    if database_unavailable(original):
+        return _outage_response(original)
+    return _handle_http_exception(error)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(LmsError, _handle_lms_error)
     app.register_error_handler(ma.ValidationError, _handle_validation_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(InternalServerError, _handle_internal_error)
+    app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template
+import logging
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from lms.db import session
 
 bp = Blueprint("lms", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/")
@@ -23,13 +26,40 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Readiness: the database answers."""
+    """Readiness: the database answers, and the broker (Redis PING) when one is configured.
+    503 in the one error shape, naming what failed, so a load balancer stops routing here."""
+    failed = {}
     try:
         session.execute(text("SELECT 1"))
     except Exception:  # any failure means "do not route traffic here"
+        log.warning("readyz: the database does not answer", exc_info=True)
+        failed["database"] = ["unavailable"]
+    broker = current_app.config.get("BROKER_URL")
+    if broker and not broker_answers(broker):
+        failed["broker"] = ["unavailable"]
+    if failed:
         return jsonify(code="service_unavailable", status=503,
-                       message="database unavailable"), 503
+                       message=" and ".join(failed) + " unavailable", errors=failed), 503
     return jsonify(status="ready")
+
+
+def broker_answers(url: str, timeout: float = 1.0) -> bool:
+    """PING the broker (Redis), giving up after `timeout` seconds; never raises."""
+    try:
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            import redis
+
+            with redis.Redis.from_url(url, socket_timeout=timeout,
+                                      socket_connect_timeout=timeout) as client:
+                return bool(client.ping())
+        from kombu import Connection
+
+        with Connection(url, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+            return True
+    except Exception:
+        log.warning("readyz: the broker does not answer", exc_info=True)
+        return False
 
 
 def init_app(app: Flask) -> None:

@@ -26,6 +26,12 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-not-for-production",
     "CONFIG_FILE": "",
+    # One app serves the whole session and user ids come back after each rolled-back test, so
+    # real allowances would leak from test to test; tests of a limit set a tight one themselves
+    # (tests/lms/test_rate_limits.py).
+    "RATELIMIT_SIGNIN": "1000000 per minute",
+    "RATELIMIT_EXPORT": "1000000 per minute",
+    "RATELIMIT_UPLOAD": "1000000 per minute",
 }
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -55,6 +61,17 @@ def app(database_url):
             load_official_units()
     yield app
     get_db(app).dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counters are keyed by client address or user id, and user ids repeat across
+    rolled-back tests: every test starts with none spent (tests/lms/test_rate_limits.py sets
+    tight limits itself)."""
+    from lms.limits import limiter
+
+    limiter.reset()
+    yield
 
 
 @pytest.fixture

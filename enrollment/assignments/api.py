@@ -43,6 +43,7 @@ def unit_assignments(args, code):
 @login_required
 @blp.arguments(AssignmentIn)
 @blp.response(201, AssignmentList)
+@blp.alt_response(409, response="CONFLICT")
 def create(data):
     """One assignment per course code (422 for a bad field, 409 when already assigned)."""
     rows = service.create_assignment(_user(), **data)

@@ -15,6 +15,7 @@ from enrollment.assignments.models import Assignment
 from enrollment.models import Enrollment
 from enrollment.reports import counters
 from lms import policy
+from lms.audit.service import record
 from lms.db import session, utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.people.models import User
@@ -56,6 +57,8 @@ def create_assignment(actor: User | None, unit_code: str, course_codes: list[str
     session.add_all(rows)
     session.flush()
     counters.refresh_subtree(unit)
+    record("assignments.create", unit=unit, target=",".join(str(r.id) for r in rows), actor=actor,
+           details={"courses": codes, "audience": str(audience), "due_on": due_on})
     return rows
 
 
@@ -73,6 +76,8 @@ def withdraw_assignment(actor: User | None, assignment_id: int) -> Assignment:
         row.withdrawn_at = utcnow()
         session.flush()
         counters.refresh_subtree(session.get(Unit, row.unit_id))
+        record("assignments.withdraw", unit=row.unit_id, target=str(row.id), actor=actor,
+               details={"course": row.course_code})
     return row
 
 

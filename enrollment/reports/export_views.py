@@ -12,7 +12,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from enrollment.assignments.queries import today_local
 from enrollment.reports import people_export
-from lms import jobs
+from lms import jobs, limits
+from lms.audit.downloads import audited_get, record_download
 from lms.db import needs_write_lock, session, unit_of_work
 from lms.errors import ValidationFailed
 from lms.security import acting_user as _user
@@ -38,7 +39,9 @@ def _query_args() -> dict:
 
 
 @bp.get("/units/<code>/people.csv")
+@limits.export()
 @login_required
+@audited_get
 def people_csv(code: str):
     # It may queue a job (a write): SQLite must take the write lock before the first read.
     needs_write_lock()
@@ -50,6 +53,7 @@ def people_csv(code: str):
                           unit=session.get(Unit, export.unit_id), unit_code=export.unit_code,
                           courses=list(export.courses), today=export.today.isoformat())
         return redirect(url_for("jobs.show", job_id=job.id), 303)
+    record_download(people_export.filename(export), export.unit_id, courses=list(export.courses))
     names = people_export.header()  # in the request's language, before the body streams
     response = Response(stream_with_context(_stream(export, names)),
                         mimetype="text/csv")

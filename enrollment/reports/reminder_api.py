@@ -37,6 +37,8 @@ def sent_view(result: reminders.ReminderResult) -> dict:
 @blp.doc(requestBody={"required": True,
                       "content": {"application/json": {"schema": ReminderIn}}})
 @blp.response(201, ReminderSentOut)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def send(code):
     """Remind everyone under the unit who has not finished the course (404 out of scope,
     422 for a course not assigned there, 409 within 24 hours of the last one)."""

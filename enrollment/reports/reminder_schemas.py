@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from lms.api import PageQuerySchema
+from lms.api import DB_INT, PageQuerySchema
 
 MESSAGE_MAX = 1000
 READ_IDS_MAX = 1000
@@ -58,7 +58,7 @@ class NotificationOut(ma.Schema):
 
 
 class NotificationReadIn(ma.Schema):
-    ids = ma.fields.List(ma.fields.Integer(strict=True), load_default=None,
+    ids = ma.fields.List(ma.fields.Integer(strict=True, validate=DB_INT), load_default=None,
                          validate=ma.validate.Length(max=READ_IDS_MAX),
                          metadata={"description": "the notifications to mark; all when absent"})
 

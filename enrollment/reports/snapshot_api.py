@@ -45,6 +45,7 @@ def _all(items: list) -> dict:
 @unit_first(snapshots.get_lockable_unit)
 @blp.arguments(SnapshotLockIn)
 @blp.response(201, SnapshotDetailOut)
+@blp.alt_response(409, response="CONFLICT")
 def lock(data, code):
     """Lock the unit's figures for a period; again with a note: a correction (version n + 1).
     422 naming `period` or `note`, 409 on a simultaneous lock, 404 out of scope."""

@@ -14,7 +14,8 @@ from enrollment.reports import snapshot_exports as exports
 from enrollment.reports import snapshots
 from enrollment.reports.figures import figures_for
 from enrollment.reports.snapshot_schemas import SnapshotLockIn, SubmissionQuery
-from lms import policy
+from lms import limits, policy
+from lms.audit.downloads import audited_get, record_download
 from lms.db import utcnow
 from lms.errors import Conflict, ValidationFailed, field_errors
 from lms.security import acting_user as _user
@@ -92,6 +93,7 @@ def show(public_id: str):
 
 def _snapshot_download(public_id: str, fmt: str) -> Response:
     snapshot = snapshots.get_snapshot(_user(), public_id)
+    record_download(exports.snapshot_filename(snapshot, fmt), snapshot.unit_id)
     # Spreadsheet headers follow the reader's language; the PDF is always Vietnamese.
     tag = f"{snapshot.content_hash}-{fmt}" + ("" if fmt == "pdf" else f"-{get_locale()}")
     return _download(exports.render_snapshot(snapshot, fmt), fmt,
@@ -99,31 +101,41 @@ def _snapshot_download(public_id: str, fmt: str) -> Response:
 
 
 @bp.get("/snapshots/<public_id>.csv")
+@limits.export()
 @login_required
+@audited_get
 def snapshot_csv(public_id: str):
     return _snapshot_download(public_id, "csv")
 
 
 @bp.get("/snapshots/<public_id>.xlsx")
+@limits.export()
 @login_required
+@audited_get
 def snapshot_xlsx(public_id: str):
     return _snapshot_download(public_id, "xlsx")
 
 
 @bp.get("/snapshots/<public_id>.pdf")
+@limits.export()
 @login_required
+@audited_get
 def snapshot_pdf(public_id: str):
     return _snapshot_download(public_id, "pdf")
 
 
 @bp.get("/units/<code>/figures.csv", defaults={"fmt": "csv"})
 @bp.get("/units/<code>/figures.xlsx", defaults={"fmt": "xlsx"})
+@limits.export()
 @login_required
+@audited_get
 def live_figures(code: str, fmt: str):
     """The current figures (not locked): for the dashboard's download links."""
     now = utcnow().replace(microsecond=0)
     today = snapshots.local_today()
-    content = snapshots.figures_content(figures_for(_user(), code, today))
+    result = figures_for(_user(), code, today)
+    content = snapshots.figures_content(result)
     data = exports.live_export(content, fmt, now)
+    record_download(exports.live_filename(content, today.isoformat(), fmt), result.unit)
     return _download(data, fmt, exports.live_filename(content, today.isoformat(), fmt),
                      exports.etag(data))

@@ -21,6 +21,7 @@ from enrollment.assignments.queries import LOCAL_ZONE, latest_courses_by_code
 from enrollment.reports.figures import UnitFigures, unit_figures
 from enrollment.reports.snapshot_models import ReportSnapshot
 from lms import policy
+from lms.audit.service import record
 from lms.db import session, utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.people.models import User
@@ -264,6 +265,15 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 # Lock ----------------------------------------------------------------------------------------
 
+def new_public_id() -> str:
+    """128 random bits, URL-safe, never starting with "-": a spreadsheet would take a cell
+    beginning with "-" for a formula, so exports would have to quote it (and did, at random)."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if candidate[0] != "-":
+            return candidate
+
+
 def lock(actor: User | None, unit_code: str, period: str,
          note: str | None = None) -> ReportSnapshot:
     """Lock the unit's figures for period as a new, immutable snapshot; flush, never commit.
@@ -305,7 +315,7 @@ def lock(actor: User | None, unit_code: str, period: str,
     content.update(period=period, version=version, locked_at=now.isoformat(),
                    locked_by=actor.full_name if actor is not None else None)
     snapshot = ReportSnapshot(
-        public_id=secrets.token_urlsafe(16), unit_id=unit.id, period=period, version=version,
+        public_id=new_public_id(), unit_id=unit.id, period=period, version=version,
         locked_at=now, locked_by_id=actor.id if actor is not None else None, content=content,
         content_hash=content_hash(content), supersedes_id=previous.id if previous else None,
         note=note)
@@ -315,6 +325,8 @@ def lock(actor: User | None, unit_code: str, period: str,
     except IntegrityError as exc:
         raise Conflict(_("Someone locked this month at the same moment. Reload and check "
                          "before locking again.")) from exc
+    record("snapshots.lock", unit=unit, target=f"{period} v{version}", actor=actor,
+           details={"snapshot": snapshot.public_id, "content_hash": snapshot.content_hash[:16]})
     return snapshot
 
 

@@ -17,6 +17,7 @@ from enrollment.rosters.schemas import (
     RosterReportOut,
     RosterUploadSchema,
 )
+from lms import limits
 from lms.api import Blueprint, list_schema
 from lms.db import session
 from lms.security import acting_user as _user
@@ -32,10 +33,12 @@ def _report(report):
 
 
 @blp.post("/units/<code>/roster/import")
+@limits.upload()
 @login_required
 @blp.arguments(RosterImportArgs, location="query")
 @blp.arguments(RosterUploadSchema, location="files")
 @blp.response(200, RosterReportOut)
+@blp.alt_response(409, response="CONFLICT")
 def import_file(args, files, code):
     """Check every line (dry_run=true, the default) or replace the roster (all or nothing)."""
     upload = files["file"]
@@ -63,6 +66,7 @@ def list_entries(args, code):
 @login_required
 @blp.arguments(ExemptionIn)
 @blp.response(200, EntryOut)
+@blp.alt_response(409, response="CONFLICT")
 def exempt(data, entry_id):
     entry = service.exempt(_user(), entry_id, data["reason"], data["note"])
     return queries.entry_view(entry, "")

@@ -17,6 +17,7 @@ from enrollment.rosters import staging
 from enrollment.rosters.models import RosterEntry, RosterImport, RosterStage
 from enrollment.rosters.validate import REQUIRED, SYNONYMS, Person, check_row
 from lms import policy
+from lms.audit import service as audit
 from lms.db import session, utcnow
 from lms.errors import Conflict, NotFound, ValidationFailed
 from lms.people.models import User
@@ -180,6 +181,9 @@ def _write(actor: User | None, unit: Unit, filename: str, digest: str, key: str 
     link_unlinked(unit)
     session.flush()
     counters.refresh_subtree(unit)
+    audit.record("rosters.import", unit=unit, target=f"sha256:{digest[:16]}", actor=actor,
+                 details={"import": record.id, "rows": report.rows, "added": report.added,
+                          "removed": report.removed, "changed": report.changed})
     return record.id
 
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from enrollment.rosters.models import EntryStatus, ExemptReason
-from lms.api import PageQuerySchema
+from lms.api import DB_INT, PageQuerySchema
 
 
 class RosterUploadSchema(ma.Schema):
@@ -71,4 +71,4 @@ class ConflictOut(ma.Schema):
 
 
 class ResolveIn(ma.Schema):
-    user_id = ma.fields.Integer(load_default=None, allow_none=True)
+    user_id = ma.fields.Integer(load_default=None, allow_none=True, validate=DB_INT)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from enrollment.reports import counters
 from enrollment.rosters.models import EntryStatus, ExemptReason, LinkConflict, RosterEntry
 from lms import policy
+from lms.audit.service import record
 from lms.db import session, utcnow
 from lms.errors import InvalidState, NotFound, ValidationFailed
 from lms.people.models import User
@@ -33,6 +34,8 @@ def exempt(actor: User, entry_id: int, reason: ExemptReason, note: str | None) -
     entry.updated_at = utcnow()
     session.flush()
     counters.refresh_units([entry.unit_id])
+    # No reason in the log: "long illness" is health data, and this line is never erased.
+    record("rosters.exempt", unit=entry.unit_id, target=f"entry:{entry.id}", actor=actor)
     return entry
 
 
@@ -43,6 +46,7 @@ def end_exemption(actor: User, entry_id: int) -> RosterEntry:
         entry.updated_at = utcnow()
         session.flush()
         counters.refresh_units([entry.unit_id])
+        record("rosters.unexempt", unit=entry.unit_id, target=f"entry:{entry.id}", actor=actor)
     return entry
 
 
@@ -97,4 +101,6 @@ def resolve_conflict(actor: User, conflict_id: int, user_id: int | None) -> Link
     session.flush()
     if entry is not None:
         counters.refresh_units([entry.unit_id])
+    record("rosters.resolve_conflict", unit=unit, target=f"conflict:{conflict.id}", actor=actor,
+           details={"kind": conflict.kind, "linked_user": user_id})
     return conflict

@@ -25,7 +25,7 @@ from enrollment.rosters import jobs as roster_jobs  # noqa: F401 (registers the 
 from enrollment.rosters import queries, service
 from enrollment.rosters.importer import import_roster, roster_unit, staged_report
 from enrollment.rosters.models import ExemptReason
-from lms import jobs
+from lms import jobs, limits
 from lms.db import session
 from lms.errors import InvalidState, ValidationFailed, line_problems
 from lms.exports import csv_bytes
@@ -88,6 +88,7 @@ def resolve(code: str, conflict_id: int):
 
 
 @bp.post("/<code>/roster/check")
+@limits.upload()
 @login_required
 def check(code: str):
     unit = roster_unit(_user(), code)
@@ -152,6 +153,7 @@ def problems_csv(code: str, key: str):
 
 
 @bp.post("/<code>/roster/import")
+@limits.upload()
 @login_required
 def commit(code: str):
     unit = roster_unit(_user(), code)

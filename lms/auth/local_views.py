@@ -10,7 +10,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from lms import policy
+from lms import limits, policy
 from lms.auth import local, service
 from lms.auth.redirects import safe_next
 from lms.db import unit_of_work
@@ -25,6 +25,7 @@ LOCAL_LEVEL = 1  # a school-issued account is never more than level 1
 
 
 @bp.route("/auth/local", methods=["GET", "POST"])
+@limits.sign_in(methods=["POST"])
 def sign_in():
     error = None
     if request.method == "POST":

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from lms.audit.service import home_unit, record
 from lms.auth import local
 from lms.auth.claims import Identity
 from lms.auth.levels import min_levels
@@ -76,6 +77,8 @@ def open_session(user: User, level: int) -> str:
     session.add(UserSession(token_hash=_digest(token), user_id=user.id, level=level,
                             expires_at=utcnow() + SESSION_LIFETIME))
     session.flush()
+    record("auth.sign_in", unit=home_unit(user), actor=user, details={"level": level, "method": (
+        "school_account" if user.issuer == local.LOCAL_ISSUER else "oidc")})
     return token
 
 

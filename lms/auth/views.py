@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from lms import signals
+from lms import limits, signals
 from lms.auth import oidc, service
 from lms.auth.claims import ClaimError, acr_for_level, identity_from_claims
 from lms.auth.redirects import safe_next
@@ -38,6 +38,7 @@ def login_page():
 
 
 @bp.post("/login")
+@limits.sign_in()
 def start_login():
     level = 2 if request.form.get("level") == "2" else 1
     try:
@@ -54,6 +55,7 @@ def start_login():
 
 
 @bp.get("/callback")
+@limits.sign_in()
 def callback():
     needs_write_lock()  # it creates the user and the session
     state = request.args.get("state", "")

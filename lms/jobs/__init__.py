@@ -19,7 +19,14 @@ def init_app(app: Flask) -> None:
     from lms.jobs import api, views
 
     app.config.setdefault("JOB_RESULT_TTL", 24 * 3600)  # seconds a result stays downloadable
-    app.config["JOB_RESULT_TTL"] = int(app.config["JOB_RESULT_TTL"])
+    # Faults (lms/jobs/recovery.py): a running job renews its lease every JOB_HEARTBEAT
+    # seconds and is taken back after 4 missed beats; a queued job is sent again after
+    # JOB_REDISPATCH_AFTER seconds; a job interrupted JOB_MAX_ATTEMPTS times fails.
+    app.config.setdefault("JOB_HEARTBEAT", 30)
+    app.config.setdefault("JOB_REDISPATCH_AFTER", 600)
+    app.config.setdefault("JOB_MAX_ATTEMPTS", 3)
+    for key in ("JOB_RESULT_TTL", "JOB_HEARTBEAT", "JOB_REDISPATCH_AFTER", "JOB_MAX_ATTEMPTS"):
+        app.config[key] = int(app.config[key])
     # In-process mode: one thread on SQLite (one writer at a time anyway), two otherwise.
     threads = 1 if app.config["DATABASE_URL"].startswith("sqlite") else 2
     app.extensions["lms_jobs"] = JobRunner(app, threads=int(app.config.get("JOB_THREADS",

@@ -24,9 +24,14 @@ def make_celery(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         # Redis hands an unacknowledged message to another worker after this long: longer
         # than any job runs (a national export is minutes, not hours).
+        # Socket timeouts: a Redis that does not answer (down, or packets dropped) must not
+        # hold a web request; the job stays queued and the workers' sweep sends it later.
         broker_transport_options={"visibility_timeout": int(
-            app.config.get("JOB_VISIBILITY_TIMEOUT", 6 * 3600))},
-        # A web request that cannot reach the broker gives up quickly; the job is marked failed.
+            app.config.get("JOB_VISIBILITY_TIMEOUT", 6 * 3600)),
+            "socket_timeout": 5, "socket_connect_timeout": 2},
+        broker_connection_timeout=2,
+        # A web request that cannot reach the broker gives up quickly; the job stays queued
+        # with a notice (lms/jobs/recovery.py).
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
                                    "interval_step": 0.5, "interval_max": 1},
     )

@@ -45,7 +45,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # of the download
+    # The deadline of the current state (lms/jobs/recovery.py): queued, when it is sent again;
+    # running, its lease (renewed by heartbeats); finished, the end of the download.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_jobs_requested_by_id_created_at", "requested_by_id",
                             "created_at"),)
@@ -55,7 +57,8 @@ class Job(Base):
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
     def is_expired(self, at: datetime) -> bool:
-        return self.expires_at is not None and self.expires_at <= at
+        """The download of a finished job has expired."""
+        return self.is_finished and self.expires_at is not None and self.expires_at <= at
 
     def __repr__(self) -> str:
         return f"<Job {self.kind} {self.status.value}>"

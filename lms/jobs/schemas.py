@@ -13,6 +13,9 @@ class JobOut(ma.Schema):
     status = ma.fields.Enum(JobStatus, by_value=True)
     progress = ma.fields.Integer(allow_none=True, metadata={"description": "percent, if known"})
     error = ma.fields.String(allow_none=True, metadata={"description": "why it failed"})
+    notice = ma.fields.String(allow_none=True, metadata={
+        "description": "why a queued job waits (its queue is unavailable, or it was "
+                       "interrupted and will run again)"})
     result = ma.fields.Dict(allow_none=True, metadata={
         "description": "what the job reports (rows, filename ...); no storage key"})
     created_at = ma.fields.AwareDateTime()

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_request_context
@@ -54,12 +55,16 @@ def submit(kind: str, *, user: Any, unit: Any = None, **params: Any) -> Job:
     values, and hold no personal ID (the row lives on). Raises KeyError for an unknown kind."""
     if kind not in TASKS:
         raise KeyError(f"no job kind {kind!r} is registered")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = utcnow()
+    # expires_at of a queued job: when, still queued, it is presumed lost and sent again
+    # (lms/jobs/recovery.py).
     job = Job(kind=kind, requested_by_id=user.id, unit_id=unit.id if unit is not None else None,
               status=JobStatus.QUEUED, locale=str(get_locale() or "vi"), params=params,
-              created_at=utcnow())
+              created_at=now, expires_at=now + timedelta(
+                  seconds=int(app.config["JOB_REDISPATCH_AFTER"])))
     session.add(job)
     session.flush()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     inline = not has_request_context()
     job_id = job.id
     after_commit(lambda: dispatch(app, job_id, inline=inline))
@@ -125,9 +130,13 @@ def dispatch(app: Flask, job_id: str, *, inline: bool = False) -> None:
     if jobs.broker_url:
         try:
             jobs.celery().send_task("lms.jobs.run", args=[job_id])
-        except Exception:  # the broker is down: say so on the job rather than leave it queued
-            log.exception("cannot send job %s to the broker", job_id)
-            mark_failed(app, job_id, None)
+        except Exception:  # the broker is down: the job stays queued, says so, and the
+            # workers' sweep sends it when the broker is back (lms/jobs/recovery.py)
+            log.warning("cannot send job %s to the broker; it stays queued", job_id,
+                        exc_info=True)
+            from lms.jobs.recovery import note_unavailable
+
+            note_unavailable(app, job_id)
     elif inline:
         run_in_app(app, job_id)
     else:

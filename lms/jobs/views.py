@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, send_file
 from flask_babel import gettext as _
 
+from lms import limits
+from lms.audit.downloads import audited_get, record_download
 from lms.db import utcnow
 from lms.errors import InvalidState, LmsError
 from lms.jobs.models import JobStatus
@@ -36,6 +38,8 @@ def show(job_id: str):
 
 
 @bp.get("/<job_id>/download")
+@limits.export()
+@audited_get
 def download(job_id: str):
     job = get_job(_user(), job_id)
     if job.status is not JobStatus.DONE:
@@ -50,6 +54,7 @@ def download(job_id: str):
     stream = open_result(result["file"])
     if stream is None:  # swept from storage
         raise expired
+    record_download(result.get("filename") or job.kind, job.unit_id, job=job.kind)
     return send_file(stream, mimetype=result.get("content_type") or "application/octet-stream",
                      as_attachment=True, download_name=result.get("filename") or "result",
                      max_age=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
-from lms.api import PageQuerySchema
+from lms.api import DB_INT, PageQuerySchema
 from lms.people.models import Role
 
 
@@ -42,7 +42,7 @@ class GrantQuerySchema(PageQuerySchema):
 
 
 class GrantCreateSchema(ma.Schema):
-    user_id = ma.fields.Integer()
+    user_id = ma.fields.Integer(validate=DB_INT)
     personal_id = ma.fields.String(
         load_only=True, validate=ma.validate.Regexp(r"^[0-9]{12}$", error=_l("12 digits.")),
         metadata={"description": "alternative to user_id; only ever sent in the body"})

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms import policy
+from lms.audit.service import CURRENT, record
 from lms.db import session, utcnow
 from lms.errors import NotFound, ValidationFailed
 from lms.people import queries
@@ -65,6 +66,8 @@ def grant_role(actor: User | None, *, role: Role, unit_code: str, user_id: int |
     grant.granted_by_id = actor.id if actor else None
     grant.granted_at, grant.expires_at, grant.revoked_at = utcnow(), expires_at, None
     session.flush()
+    record("roles.grant", unit=unit, target=f"user:{user.id}", actor=actor or CURRENT,
+           details={"role": str(role), "expires_at": expires_at})
     policy.forget_scopes()
     return grant
 
@@ -80,6 +83,8 @@ def revoke_grant(actor: User | None, grant_id: int) -> RoleGrant:
     if grant.revoked_at is None:
         grant.revoked_at = utcnow()
         session.flush()
+        record("roles.revoke", unit=grant.unit_id, target=f"user:{grant.user_id}",
+               actor=actor or CURRENT, details={"role": grant.role.value})
     policy.forget_scopes()
     return grant
 

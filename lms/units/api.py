@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_login import login_required
 from flask_smorest.fields import Upload
 
+from lms import limits
 from lms.api import Blueprint, list_schema, paginate
 from lms.security import acting_user as _user
 from lms.units import importer, queries, service
@@ -47,12 +48,14 @@ def get_unit(code):
 @login_required
 @blp.arguments(UnitCreateSchema)
 @blp.response(201, UnitSchema)
+@blp.alt_response(409, response="CONFLICT")
 def create_unit(data):
     """Create a school, class, agency or department under a unit the caller manages."""
     return service.create_unit(_user(), **data)
 
 
 @blp.post("/import")
+@limits.upload()
 @login_required
 @blp.arguments(UnitImportQuerySchema, location="query")
 @blp.arguments(UploadSchema, location="files")

@@ -30,6 +30,7 @@ from lms.pii import hash_personal_id
 from lms.units.queries import find_unit_by_code
 from tests.courses.package_factory import write_package
 from tests.enrollment.test_concurrency import race
+from tests.support.cleanup import delete_users
 from tests.support.factories import csrf_headers, login
 
 COMMUNE = "00691"  # a commune of Tuyên Quang (province 08)
@@ -408,7 +409,7 @@ def lone_officer(app):
         unit = find_unit_by_code("00070")
         session.execute(delete(ReportSnapshot).where(ReportSnapshot.unit_id == unit.id))
         session.execute(delete(RoleGrant).where(RoleGrant.user_id == user_id))
-        session.execute(delete(User).where(User.id == user_id))
+        delete_users(session, [user_id])
 
     _own(app, cleanup)
 

@@ -68,9 +68,25 @@ OBJECT_ROUTES = {
     ("POST", "/units/<code>/reminders"): "code",
     ("GET", "/api/v1/units/<code>/reminders"): "code",
     ("POST", "/api/v1/units/<code>/reminders"): "code",
+    ("GET", "/units/<code>/certificates"): "code",
+    ("GET", "/api/v1/units/<code>/certificates"): "code",
+    ("GET", "/certificates/<ref>/pdf"): "certificate",
+    ("POST", "/certificates/<ref>/revoke"): "certificate",
+    ("POST", "/certificates/<ref>/reissue"): "certificate",
+    ("GET", "/api/v1/certificates/<ref>"): "certificate",
+    ("POST", "/api/v1/certificates/<ref>/revoke"): "certificate",
+    ("POST", "/api/v1/certificates/<ref>/reissue"): "certificate",
+    ("POST", "/units/<code>/certificates.zip"): "code",
+    ("POST", "/api/v1/units/<code>/certificates/zip"): "code",
+    ("GET", "/certificates/<ref>/credential.json"): "certificate",
+    ("GET", "/api/v1/certificates/<ref>/credential"): "certificate",
+    ("GET", "/units/<code>/audit"): "code",
+    ("GET", "/units/<code>/audit.csv"): "code",
+    ("GET", "/api/v1/units/<code>/audit"): "code",
 }
 # Bodies that get a request past input validation, so that it is the scope that answers.
-JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {}}
+JSON_BODIES = {"entry": {"reason": "other"}, "conflict": {},
+               "certificate": {"reason": "a valid reason"}}
 # A learner's own resources: the course code selects the caller's enrolment (nobody else's can
 # be named), attempt ids are checked against the caller in tests/enrollment/test_attempts.py.
 LEARNER_ROUTES = {
@@ -91,6 +107,11 @@ LEARNER_ROUTES = {
     ("POST", "/learn/<code>/quiz"),
     ("GET", "/learn/attempts/<int:attempt_id>"),  # another learner's: tests/enrollment
     ("POST", "/learn/attempts/<int:attempt_id>/submit"),
+    # Public by design, disclosing the minimum: tests/certificates/test_verify.py
+    ("GET", "/verify/<code>"),
+    ("POST", "/verify/<code>"),
+    ("GET", "/api/v1/verify/<code>"),
+    ("POST", "/api/v1/verify/<code>"),
 }
 QUERY_ROUTES = [
     "/api/v1/units?parent={code}",
@@ -128,9 +149,33 @@ def two_schools(make):
                 result={"file": "x" * 32, "filename": "b.csv"})
     make.session.add(job_b)
     make.session.flush()
-    return {"job_b": job_b, "a": school_a, "b": school_b, "class_b": class_b, "admin_a": admin_a,
+    certificate_b = _certificate(make, learner_b, school_b)
+    return {"certificate_b": certificate_b, "job_b": job_b, "a": school_a, "b": school_b,
+            "class_b": class_b, "admin_a": admin_a,
             "learner_b": learner_b, "grant_b": grant_b, "assignment_b": assignment_b,
             "entry_b": entry_b, "conflict_b": conflict_b, "snapshot_b": snapshot_b}
+
+
+def _certificate(make, learner, school):
+    """A real certificate of learner, issued by school (the course imported for it)."""
+    import tempfile
+    from pathlib import Path
+
+    from courses.service import import_package
+    from enrollment import service as enrollment_service
+    from tests.courses.package_factory import write_package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import_package(write_package(Path(tmp) / "course"))
+    enrollment = enrollment_service.enroll(learner, "TEST-ATGT")
+    enrollment_service._complete(enrollment)
+    from sqlalchemy import select
+
+    from certificates.models import Certificate
+    cert = make.session.execute(select(Certificate).where(
+        Certificate.enrollment_id == enrollment.id)).scalar_one()
+    assert cert.unit_id == school.id
+    return cert
 
 
 def _rules(app):
@@ -154,7 +199,8 @@ def test_school_admin_gets_404_for_another_school(client, two_schools, method, r
               "grant": two_schools["grant_b"].id, "assignment": two_schools["assignment_b"].id,
               "entry": two_schools["entry_b"].id,
               "conflict": two_schools["conflict_b"].id, "job": two_schools["job_b"].id,
-              "snapshot": two_schools["snapshot_b"].public_id}[kind]
+              "snapshot": two_schools["snapshot_b"].public_id,
+              "certificate": two_schools["certificate_b"].serial}[kind]
     url = re.sub(r"<(?:[^:>]+:)?key>", "0" * 64,
                  re.sub(r"<(?:[^:>]+:)?(?!key>)[^>]+>", str(target), rule, count=1))
     headers = csrf_headers(client) if method != "GET" else {}
