@@ -31,7 +31,7 @@ from lms.units.queries import find_unit_by_code
 from lms.units.service import load_official_units
 from tests.courses.package_factory import write_package
 from tests.lms.test_jobs import WAIT, fresh_app, fresh_database
-from tests.support.factories import csrf_headers, login
+from tests.support.factories import csrf_headers, login, signed_in_client
 
 COMMUNE = "00691"
 NAMES = ["Nguyễn Thị Ánh Tuyết", "Lò Văn Pá", "Hoàng Đức Thịnh"]  # the last one is revoked
@@ -192,16 +192,6 @@ def committed(request, tmp_path_factory):
     get_db(app).dispose()
 
 
-def client_of(app, user_id):
-    from lms.auth.service import open_session
-
-    with app.app_context(), transaction():
-        token = open_session(session.get(User, user_id), 2)
-    client = app.test_client()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = token
-        cookie["_fresh"] = True
-    return client
 
 
 def certs_of(app, ids) -> list[Certificate]:
@@ -214,7 +204,7 @@ def certs_of(app, ids) -> list[Certificate]:
 
 def test_a_large_unit_is_a_job_with_the_same_zip_for_its_requester_only(committed):
     app, ids = committed
-    admin = client_of(app, ids["admin"])
+    admin = signed_in_client(app, ids["admin"])
     app.config["CERTIFICATE_ZIP_SYNC_MAX"] = 1
     try:
         response = admin.post("/units/JZ-S/certificates.zip", headers=csrf_headers(admin))
@@ -235,7 +225,7 @@ def test_a_large_unit_is_a_job_with_the_same_zip_for_its_requester_only(committe
     direct = admin.post("/units/JZ-S/certificates.zip", headers=csrf_headers(admin))
     assert direct.status_code == 200 and direct.data == download.data
     # only for its requester
-    other = client_of(app, ids["other_admin"])
+    other = signed_in_client(app, ids["other_admin"])
     assert other.get(f"{job_url}/download").status_code == 404
     assert other.get(job_url).status_code == 404
     assert app.test_client().get(f"{job_url}/download").status_code == 404
@@ -243,7 +233,7 @@ def test_a_large_unit_is_a_job_with_the_same_zip_for_its_requester_only(committe
 
 def test_the_api_always_queues_a_job(committed):
     app, ids = committed
-    admin = client_of(app, ids["admin"])
+    admin = signed_in_client(app, ids["admin"])
     response = admin.post("/api/v1/units/JZ-S/certificates/zip", headers=csrf_headers(admin))
     assert response.status_code == 202, response.data[:300]
     body = response.get_json()
@@ -257,7 +247,7 @@ def test_the_api_always_queues_a_job(committed):
         check_zip(download.data, "JZ", certs_of(app, ids["certs"]))
     # another school's admin and a learner: 404, nothing queued
     for user_id in (ids["other_admin"], ids["learner"]):
-        client = client_of(app, user_id)
+        client = signed_in_client(app, user_id)
         refused = client.post("/api/v1/units/JZ-S/certificates/zip",
                               headers=csrf_headers(client))
         assert refused.status_code == 404

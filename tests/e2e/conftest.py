@@ -125,6 +125,18 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
     pytest.fail(f"/healthz did not answer within {STARTUP_SECONDS}s:\n{log_path.read_text()}")
 
 
+def import_shipped_course(live_server: LiveServer,
+                          package: str = "courses/content/an-toan-giao-thong") -> None:
+    """Import a shipped course into the live server's database with the environment the
+    server runs with (a course already loaded is fine too)."""
+    env = _server_env(live_server.database_url, live_server.secret_key,
+                      live_server.database_path.parent / "storage", live_server.issuer)
+    done = subprocess.run(_flask("courses", "import", package), cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"courses import failed:\n{done.stdout}\n{done.stderr}")
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     directory = tmp_path_factory.mktemp("e2e")

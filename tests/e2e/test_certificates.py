@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from tests.e2e.conftest import ROOT, _flask, _server_env
+from tests.e2e.conftest import import_shipped_course
 
 CODE = "ATGT-HS"
 # No other browser test uses this school: its certificates are this module's alone.
@@ -43,13 +43,7 @@ class Issued:
 def certified(live_server, server_twin) -> list[Issued]:
     """The shipped traffic-safety course completed by the first LEARNERS learners of SCHOOL's
     classes; their valid certificates, oldest first."""
-    env = _server_env(live_server.database_url, live_server.secret_key,
-                      live_server.database_path.parent / "storage", live_server.issuer)
-    done = subprocess.run(_flask("courses", "import", "courses/content/an-toan-giao-thong"),
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    if done.returncode != 0:
-        pytest.fail(f"courses import failed:\n{done.stdout}\n{done.stderr}")
+    import_shipped_course(live_server)
     from sqlalchemy import select
 
     from certificates.models import Certificate, CertificateState

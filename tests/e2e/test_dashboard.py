@@ -5,14 +5,13 @@ bars, largest gap first, and clicking the first bar opens that commune's dashboa
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT, _flask, _server_env
+from tests.e2e.conftest import import_shipped_course
 
 PROVINCE = "08"
 CODE = "ATGT-HS"
@@ -25,13 +24,7 @@ TWELVE_DIGITS = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 def assigned(live_server, server_twin) -> None:
     """The shipped traffic-safety course, assigned by the province officer to its students
     (counters follow), and completed by a few learners of one school, through the services."""
-    env = _server_env(live_server.database_url, live_server.secret_key,
-                      live_server.database_path.parent / "storage", live_server.issuer)
-    done = subprocess.run(_flask("courses", "import", "courses/content/an-toan-giao-thong"),
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    if done.returncode != 0:
-        pytest.fail(f"courses import failed:\n{done.stdout}\n{done.stderr}")
+    import_shipped_course(live_server)
     from courses.models import Audience
     from enrollment import service as enrollment_service
     from enrollment.assignments.queries import today_local

@@ -9,14 +9,13 @@ import contextlib
 import json
 import re
 import sqlite3
-import subprocess
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT, Citizen, _flask, _server_env
+from tests.e2e.conftest import Citizen, import_shipped_course
 
 CODE = "ATGT-HS"
 PHONE = {"width": 360, "height": 740}
@@ -27,13 +26,7 @@ MARKERS = ("correct-option", "✓")
 def shipped_course(live_server) -> None:
     """Import the shipped traffic-safety course into the live server's database, with the
     environment the conftest prepared it with (`already loaded` is fine too)."""
-    env = _server_env(live_server.database_url, live_server.secret_key,
-                      live_server.database_path.parent / "storage", live_server.issuer)
-    done = subprocess.run(_flask("courses", "import", "courses/content/an-toan-giao-thong"),
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    if done.returncode != 0:
-        pytest.fail(f"courses import failed:\n{done.stdout}\n{done.stderr}")
+    import_shipped_course(live_server)
 
 
 def write(live_server, sql: str, *params) -> None:

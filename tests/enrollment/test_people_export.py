@@ -27,7 +27,7 @@ from lms.units.queries import find_unit_by_code
 from lms.units.service import load_official_units
 from tests.courses.package_factory import write_package
 from tests.lms.test_jobs import WAIT
-from tests.support.factories import login
+from tests.support.factories import login, signed_in_client
 
 DUE = date(2026, 5, 31)
 BEFORE_DUE, AFTER_DUE = date(2026, 5, 20), date(2026, 6, 2)
@@ -185,22 +185,11 @@ def committed(request, tmp_path_factory):
     get_db(app).dispose()
 
 
-def client_of(app, user_id):
-    from lms.auth.service import open_session
-    from lms.people.models import User
-
-    with app.app_context(), transaction():
-        token = open_session(session.get(User, user_id), 2)
-    client = app.test_client()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = token
-        cookie["_fresh"] = True
-    return client
 
 
 def test_a_large_export_is_a_job_whose_download_is_the_same_file(committed):
     app, ids = committed
-    officer = client_of(app, ids["officer"])
+    officer = signed_in_client(app, ids["officer"])
     url = f"/units/{COMMUNE}/people.csv?course=TEST-ATGT"
     app.config["PEOPLE_EXPORT_SYNC_MAX"] = 1_000_000
     streamed = officer.get(url)
@@ -219,7 +208,7 @@ def test_a_large_export_is_a_job_whose_download_is_the_same_file(committed):
     assert download.status_code == 200
     assert download.data == streamed.data
     # only for its requester: the school admin (signed in, same data) and anonymous get 404
-    admin = client_of(app, ids["admin"])
+    admin = signed_in_client(app, ids["admin"])
     assert admin.get(f"{job_url}/download").status_code == 404
     assert admin.get(job_url).status_code == 404
     assert app.test_client().get(f"{job_url}/download").status_code == 404

@@ -59,6 +59,21 @@ def login(client: FlaskClient, user: User, level: int = 2) -> str:
     return token
 
 
+def signed_in_client(app, user_id: int, level: int = 2) -> FlaskClient:
+    """A test client of app with a real session of the user, for tests that commit (their own
+    app and database, outside the rolled-back `db` fixture)."""
+    from lms.auth.service import open_session
+    from lms.db import session, transaction
+
+    with app.app_context(), transaction():
+        token = open_session(session.get(User, user_id), level)
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = token
+        cookie["_fresh"] = True
+    return client
+
+
 def csrf_headers(client: FlaskClient) -> dict[str, str]:
     token = client.get("/api/v1/csrf-token").get_json()["csrf_token"]
     return {"X-CSRFToken": token}
