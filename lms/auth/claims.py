@@ -15,7 +15,9 @@ DEFAULT_CLAIMS = {
     "personal_id": "pid",  # the 12-digit personal identification number
     "full_name": "name",
     "birth_date": "birthdate",  # OIDC Core 5.1: YYYY-MM-DD
+    "email": "email",  # OIDC Core 5.1, used only with email_verified = true
 }
+EMAIL_MAX = 254
 # acr value → level. Level 2 is VNeID's "mức 2" (identity verified in person, with biometrics).
 DEFAULT_ACR_LEVELS = {
     "urn:vneid:loa:1": 1,
@@ -37,6 +39,7 @@ class Identity:
     birth_on: date | None
     personal_id: str | None
     level: int
+    email: str | None = None  # only an address the provider says it verified
 
 
 def claim_names(config: Mapping[str, Any]) -> dict[str, str]:
@@ -75,4 +78,19 @@ def identity_from_claims(config: Mapping[str, Any], claims: Mapping[str, Any]) -
             raise ClaimError("the personal ID claim is not a consistent 12-digit number")
     level = acr_levels(config).get(str(claims.get("acr") or ""), 0)
     return Identity(issuer=str(claims["iss"]), subject=str(claims["sub"]), full_name=full_name,
-                    birth_on=birth_on, personal_id=personal_id, level=level)
+                    birth_on=birth_on, personal_id=personal_id, level=level,
+                    email=verified_email(claims.get(names["email"]),
+                                         claims.get("email_verified")))
+
+
+def verified_email(value: Any, verified: Any) -> str | None:
+    """The address when the provider vouches for it (email_verified is the JSON true) and it
+    looks like one; None otherwise. Reminder e-mails go only to such addresses."""
+    if verified is not True or not isinstance(value, str):
+        return None
+    address = value.strip()
+    local, _, domain = address.rpartition("@")
+    if (not local or "." not in domain or len(address) > EMAIL_MAX
+            or any(c.isspace() or ord(c) < 32 for c in address)):
+        return None
+    return address

@@ -39,6 +39,8 @@ def sign_in(identity: Identity) -> User:
             issuer=identity.issuer, subject=identity.subject, full_name=identity.full_name,
             birth_on=identity.birth_on))
     user.full_name = identity.full_name
+    if identity.email:
+        user.email = identity.email
     if identity.birth_on:
         user.birth_on = identity.birth_on
     if identity.personal_id and user.personal_id_hash is None:
