@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from certificates import queries, service
-from certificates.offline import name_hash
 from certificates.presenters import certificate_view, public_view
 from certificates.schemas import CertificateOut, NameCheckIn, ReissueIn, RevokeIn, VerifyOut
 from lms.api import Blueprint, PageQuerySchema, list_schema, paginate
@@ -108,6 +107,4 @@ def verify_name(data, code):
     """Public: as GET, and whether `name` (as printed on a paper copy) is the certificate's.
     The name travels in the body, never in the URL."""
     view = queries.public_lookup(code, str(get_locale()))
-    confirmed = None if view.full_name is None else \
-        name_hash(data["name"]) == name_hash(view.full_name)
-    return public_view(view, confirmed)
+    return public_view(view, queries.name_confirmed(view, data["name"]))

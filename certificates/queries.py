@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from certificates.models import LOCAL_TZ, Certificate, CertificateState, parse_serial
+from certificates.offline import name_hash
 from lms import policy
 from lms.db import session
 from lms.errors import NotFound
@@ -41,33 +42,31 @@ def readable(actor: User | None) -> ColumnElement[bool]:
     return or_(Certificate.user_id == actor.id, _managed(actor))
 
 
-def _by_ref(ref: str) -> ColumnElement[bool] | None:
+def _get(ref: str, allowed: ColumnElement[bool]) -> Certificate:
+    """The certificate by serial (BDHVS-2026-0001234) or code where `allowed` holds, in one
+    query; NotFound otherwise (malformed, unknown, or not allowed: the same answer)."""
     serial = parse_serial(ref)
     if serial is not None:
-        return Certificate.id == serial[1]  # the year is checked after loading
-    code = normalise_code(ref)
-    return Certificate.code == code if code is not None else None
-
-
-def get_readable(actor: User | None, ref: str) -> Certificate:
-    """The certificate by serial (BDHVS-2026-0001234) or code, if the actor may read it."""
-    condition = _by_ref(ref)
-    if condition is None:
-        raise NotFound()
-    cert = session.execute(select(Certificate).where(condition, readable(actor))).scalar()
-    serial = parse_serial(ref)
+        condition = Certificate.id == serial[1]  # the year is checked after loading
+    else:
+        code = normalise_code(ref)
+        if code is None:
+            raise NotFound()
+        condition = Certificate.code == code
+    cert = session.execute(select(Certificate).where(condition, allowed)).scalar()
     if cert is None or (serial is not None and cert.serial != ref.strip().upper()):
         raise NotFound()
     return cert
 
 
+def get_readable(actor: User | None, ref: str) -> Certificate:
+    """The certificate by serial or code, if the actor may read it."""
+    return _get(ref, readable(actor))
+
+
 def get_managed(actor: User | None, ref: str) -> Certificate:
     """For revoking and reissuing: only within an admin scope (a learner's own is 404)."""
-    cert = get_readable(actor, ref)
-    if not session.execute(select(Certificate.id).where(
-            Certificate.id == cert.id, _managed(actor))).first():
-        raise NotFound()
-    return cert
+    return _get(ref, _managed(actor))
 
 
 def own(user: User) -> list[Certificate]:
@@ -125,3 +124,11 @@ def public_lookup(raw_code: str, locale: str = "vi") -> PublicView:
         revoked_at=cert.revoked_at if cert.state is CertificateState.REVOKED else None,
         revoked_reason=cert.revoked_reason if cert.state is CertificateState.REVOKED else None,
         superseded_by=newer_code if cert.state is CertificateState.SUPERSEDED else None)
+
+
+def name_confirmed(view: PublicView, name: str | None) -> bool | None:
+    """Whether name (as printed on a paper copy) is the certificate's; None when no name was
+    given or there is no certificate to compare with."""
+    if name is None or view.full_name is None:
+        return None
+    return name_hash(name) == name_hash(view.full_name)

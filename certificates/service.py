@@ -54,12 +54,16 @@ def _learner_unit(user_id: int) -> Unit | None:
     return session.get(Unit, unit_id) if unit_id is not None else None
 
 
-def issuing_unit(user_id: int) -> Unit | None:
-    """The school or agency above the learner's class or department."""
-    unit = _learner_unit(user_id)
+def issuer_of(unit: Unit | None) -> Unit | None:
+    """The school or agency at or above unit (a class, a department), if any."""
     while unit is not None and unit.kind not in ISSUER_KINDS:
         unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
     return unit
+
+
+def issuing_unit(user_id: int) -> Unit | None:
+    """The school or agency above the learner's class or department."""
+    return issuer_of(_learner_unit(user_id))
 
 
 def _parent_name(unit: Unit | None) -> str:

@@ -108,18 +108,12 @@ def unit_for_zip(actor: User | None, code: str) -> Unit:
     return unit
 
 
-def _issuer(unit: Unit) -> Unit | None:
-    while unit is not None and unit.kind in BELOW_ISSUER:
-        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
-    return unit
-
-
 def valid_certificates(actor: User | None, unit: Unit) -> Select[tuple[Certificate]]:
     """The valid certificates of the unit within the actor's scope (in SQL): those issued in
     its subtree, or for a class or department, those its school or agency issued to the
     people on its roster (not those who left it) or holding a learner grant in it."""
     if unit.kind in BELOW_ISSUER:
-        issuer = _issuer(unit)
+        issuer = service.issuer_of(unit)
         if issuer is None:
             return queries.in_subtree(actor, unit.path).where(false())
         low, high = subtree_bounds(unit.path)

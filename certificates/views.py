@@ -23,7 +23,6 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from certificates import keys, queries, service
-from certificates.offline import name_hash
 from certificates.presenters import certificate_view, public_view
 from certificates.schemas import NameCheckIn, ReissueIn, RevokeIn
 from lms import policy
@@ -80,6 +79,14 @@ def _back(cert_unit_code: str | None):
     return redirect(url_for("certificates.mine"), 303)
 
 
+def _refused(exc: Exception, summary: str, not_current: str) -> None:
+    flash(summary, "error")
+    for field, messages in field_errors(exc).items():
+        flash(f"{field}: {'; '.join(map(str, messages))}", "error")
+    if isinstance(exc, InvalidState):
+        flash(not_current, "error")
+
+
 @bp.post("/certificates/<ref>/revoke")
 @login_required
 def revoke(ref: str):
@@ -89,11 +96,8 @@ def revoke(ref: str):
         data = RevokeIn().load({"reason": request.form.get("reason", "")})
         service.revoke(cert, data["reason"], _user())
     except (ValidationError, InvalidState) as exc:
-        flash(_("The certificate was not revoked."), "error")
-        for field, messages in field_errors(exc).items():
-            flash(f"{field}: {'; '.join(map(str, messages))}", "error")
-        if isinstance(exc, InvalidState):
-            flash(_("Only the current version of a certificate can be revoked."), "error")
+        _refused(exc, _("The certificate was not revoked."),
+                 _("Only the current version of a certificate can be revoked."))
     else:
         flash(_("Certificate %(serial)s is revoked.", serial=cert.serial), "success")
     return _back(unit_code)
@@ -108,11 +112,8 @@ def reissue(ref: str):
         data = ReissueIn().load({"full_name": request.form.get("full_name") or None})
         new = service.reissue(cert, data["full_name"])
     except (ValidationError, InvalidState) as exc:
-        flash(_("The certificate was not reissued."), "error")
-        for field, messages in field_errors(exc).items():
-            flash(f"{field}: {'; '.join(map(str, messages))}", "error")
-        if isinstance(exc, InvalidState):
-            flash(_("Only the current version of a certificate can be reissued."), "error")
+        _refused(exc, _("The certificate was not reissued."),
+                 _("Only the current version of a certificate can be reissued."))
     else:
         flash(_("Certificate %(old)s is replaced by %(new)s.", old=cert.serial,
                 new=new.serial), "success")
@@ -129,8 +130,7 @@ def verify_form():
 
 def _verify_page(code: str, name: str | None = None, errors=None):
     view = queries.public_lookup(code, str(get_locale()))
-    confirmed = None if name is None or view.full_name is None else \
-        name_hash(name) == name_hash(view.full_name)
+    confirmed = queries.name_confirmed(view, name)
     status = 404 if view.status == "not_found" else 200
     return render_template("certificates/verify.html", code=code[:64],
                            result=public_view(view, confirmed), errors=errors or {}), status
