@@ -1,5 +1,5 @@
-"""`python -m bench [all|web|generate|roster|figures|certificates] [--learners N] [--rows N]
-[--count N] [--engines ...]`;
+"""`python -m bench [all|web|generate|roster|figures|certificates|pages] [--learners N]
+[--rows N] [--count N] [--requests N] [--engines ...]`;
 exits 1 when a benchmark cannot give a trustworthy figure. Stops everything it started."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def _engines(value: str) -> list[str]:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=["all", "web", "generate", "roster", "figures", "certificates"])
+                        choices=["all", "web", "generate", "roster", "figures", "certificates",
+                                 "pages"])
     parser.add_argument("--engines", type=_engines, default=list(ENGINES),
                         help="comma-separated: sqlite,postgresql (default: both)")
     parser.add_argument("--learners", type=int, default=1_000_000,
@@ -36,8 +37,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="roster: lines in the roster file (default: 100,000)")
     parser.add_argument("--count", type=int, default=1_000,
                         help="certificates: certificates to issue (default: 1,000)")
+    parser.add_argument("--requests", type=int, default=300, choices=range(1, 100_001),
+                        metavar="N", help="pages: requests timed per page (default: 300)")
     parser.add_argument("--profile", action="store_true",
-                        help="roster: afterwards, run it again under cProfile; top costs")
+                        help="roster, pages: afterwards, run under cProfile; top costs")
     parser.add_argument("--duration", type=int, default=10, choices=range(1, 121),
                         metavar="SECONDS", help="web: wrk seconds per endpoint (default: 10)")
     parser.add_argument("--connections", type=int, default=16, choices=range(1, 257),
@@ -84,6 +87,10 @@ def main(argv: list[str]) -> int:
             from bench import certificates
 
             results["certificates"] = certificates.run(args.count)
+        if args.which == "pages":  # in process, through the test client: CPU a page costs
+            from bench import pages
+
+            results["pages"] = pages.run(args.engines, args.requests, args.profile)
     except BenchError as exc:
         print(f"\nbench: FAILED: {exc}", file=sys.stderr)
         return 1
