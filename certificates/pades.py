@@ -32,12 +32,16 @@ _RSA_MIN_BITS = 2048
 # the signature: ≤ 512 bytes for RSA-4096). Reserving it up front spares pyHanko a dummy
 # signature per document to estimate the size, which was half the cost of signing.
 _CMS_MARGIN = 2048
+REASON = "Giấy chứng nhận hoàn thành khóa học / Certificate of completion"
+LOCATION = "Việt Nam"
 
 
 class Signer(signers.SimpleSigner):
     """A SimpleSigner that knows the room its CMS objects need (pyHanko's bytes_reserved)."""
 
     bytes_reserved: int | None = None
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
+    fast: object = None  # certificates.cms.FastSigner once made, False when there is none
 
 
 def _read(setting: str, path: str) -> bytes:
@@ -112,6 +116,7 @@ def _load(key_file: str, cert_file: str) -> Signer:
     signer = Signer(signing_cert=asn1_x509.Certificate.load(own.public_bytes(der)),
                     signing_key=key_info, cert_registry=registry)
     # pyHanko counts the placeholder in hex digits: two per byte of DER.
+    signer.private_key = key
     signer.bytes_reserved = 2 * (sum(len(c.public_bytes(der)) for c in (own, *chain))
                                  + _CMS_MARGIN)
     return signer
@@ -138,8 +143,7 @@ def sign(pdf: bytes, signer: signers.SimpleSigner) -> bytes:
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
-        reason="Giấy chứng nhận hoàn thành khóa học / Certificate of completion",
-        location="Việt Nam")
+        reason=REASON, location=LOCATION)
     out = signers.sign_pdf(writer, meta, signer=signer, in_place=False,
                            bytes_reserved=getattr(signer, "bytes_reserved", None))
     return out.getvalue()

@@ -132,6 +132,27 @@ def _w3c(moment: date | datetime) -> str:
     return moment.isoformat()
 
 
+def layout(html: str, *, stylesheets: Sequence[str] = (),
+           inline: Mapping[str, tuple[bytes, str]] | None = None):
+    """html laid out by WeasyPrint as render_pdf does it (BASE_CSS, then stylesheets; only
+    static/ and inline reachable): the Document, whose boxes say where everything went."""
+    renderer = _renderer()
+    sheets = [renderer.base, *(renderer.stylesheet(s) for s in stylesheets)]
+    renderer.fetcher.inline = dict(inline or {})
+    try:
+        return HTML(string=html, base_url=BASE_URL, url_fetcher=renderer.fetcher).render(
+            font_config=renderer.font_config, stylesheets=sheets)
+    finally:
+        renderer.fetcher.inline = {}
+
+
+def write(document, *, created: date | datetime | None, identifier: str | bytes) -> bytes:
+    """A laid-out Document as PDF bytes, dated created (undated when None)."""
+    stamp = _w3c(created) if created is not None else None
+    document.metadata.created = document.metadata.modified = stamp
+    return document.write_pdf(pdf_identifier=identifier)
+
+
 def render_pdf(html: str, *, stylesheets: Sequence[str] = (),
                created: date | datetime | None = None,
                identifier: str | bytes | None = None,
@@ -144,22 +165,13 @@ def render_pdf(html: str, *, stylesheets: Sequence[str] = (),
     says), and the PDF /ID from identifier, by default a hash of the inputs. Text is not
     Unicode-normalised here: callers NFC-normalise their data (DESIGN.md). inline maps names
     to (bytes, content type) of generated images the HTML refers to as "_inline/<name>"."""
-    renderer = _renderer()
-    sheets = [renderer.base, *(renderer.stylesheet(s) for s in stylesheets)]
-    renderer.fetcher.inline = dict(inline or {})
-    try:
-        document = HTML(string=html, base_url=BASE_URL, url_fetcher=renderer.fetcher).render(
-            font_config=renderer.font_config, stylesheets=sheets)
-    finally:
-        renderer.fetcher.inline = {}
-    stamp = _w3c(created) if created is not None else None
-    document.metadata.created = document.metadata.modified = stamp
+    document = layout(html, stylesheets=stylesheets, inline=inline)
     if identifier is None:
         digest = hashlib.sha256(html.encode())
         for source in stylesheets:
             digest.update(b"\0" + source.encode())
         identifier = digest.hexdigest()[:32]
-    return document.write_pdf(pdf_identifier=identifier)
+    return write(document, created=created, identifier=identifier)
 
 
 _environments: dict[tuple[str, ...], jinja2.Environment] = {}

@@ -21,7 +21,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from certificates import pades, render
+from certificates import pades, render, stamp
 from certificates.models import Certificate
 from lms.errors import ConfigError
 
@@ -115,8 +115,23 @@ def _cert() -> Certificate:
         issued_at=datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC))
 
 
-def _render() -> tuple[bytes, bool]:
-    return render.render(_cert(), issuer_parent="UBND xã Thử Nghiệm")
+@pytest.fixture(params=["stamped", "whole"])
+def way(request, monkeypatch):
+    """Each signature test for both ways of making the PDF: stamped on the laid-out page
+    (signed by certificates/cms.py) and laid out whole by WeasyPrint (signed by pyHanko)."""
+    stamp.pages.clear()
+    if request.param == "whole":
+        def refuse(*_args, **_kwargs):
+            raise stamp.NotStampable("laid out whole for this test")
+        monkeypatch.setattr(render, "stamped", refuse)
+    return request.param
+
+
+def _render(way: str | None = None) -> tuple[bytes, bool]:
+    pdf, signed = render.render(_cert(), issuer_parent="UBND xã Thử Nghiệm")
+    if way is not None:
+        assert (b"/BaseFont /HVSBLD+" in pdf) is (way == "stamped")
+    return pdf, signed
 
 
 def _pdfsig(pdf: bytes, tmp_path: Path) -> str:
@@ -150,9 +165,9 @@ def _flip_in_signed_range(pdf: bytes) -> bytes:
     return bytes(data)
 
 
-def test_signed_pdf_is_valid_for_pdfsig_and_pyhanko(configure, pki, tmp_path):
+def test_signed_pdf_is_valid_for_pdfsig_and_pyhanko(configure, pki, tmp_path, way):
     configure(pki.key_file, pki.cert_file)
-    pdf, signed = _render()
+    pdf, signed = _render(way)
     assert signed
 
     report = _pdfsig(pdf, tmp_path)
@@ -189,9 +204,9 @@ def test_pyhanko_does_not_trust_an_unknown_ca(configure, pki, tmp_path):
     assert not status.trusted and not status.bottom_line
 
 
-def test_one_flipped_byte_invalidates_the_signature(configure, pki, tmp_path):
+def test_one_flipped_byte_invalidates_the_signature(configure, pki, tmp_path, way):
     configure(pki.key_file, pki.cert_file)
-    pdf, _ = _render()
+    pdf, _ = _render(way)
     tampered = _flip_in_signed_range(pdf)
 
     report = _pdfsig(tampered, tmp_path)
@@ -205,10 +220,10 @@ def test_one_flipped_byte_invalidates_the_signature(configure, pki, tmp_path):
     assert not status.intact and not status.bottom_line
 
 
-def test_without_configuration_the_pdf_is_unsigned_and_says_so(configure, tmp_path):
+def test_without_configuration_the_pdf_is_unsigned_and_says_so(configure, tmp_path, way):
     configure(None, None)
     assert pades.configured_signer() is None
-    pdf, signed = _render()
+    pdf, signed = _render(way)
     assert not signed
 
     fields = PdfReader(io.BytesIO(pdf)).get_fields() or {}
@@ -299,13 +314,13 @@ def test_a_certificate_not_for_signing_is_refused(configure, pki):
     assert cert_file in message and "key usage" in message
 
 
-def test_an_rsa_key_signs_too(configure, pki):
+def test_an_rsa_key_signs_too(configure, pki, way):
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     key_file = pki.write("rsa.key", _key_pem(key))
     cert_file = pki.write("rsa.pem", pki.issue(key.public_key()).public_bytes(PEM)
                           + pki.ca.public_bytes(PEM))
     configure(key_file, cert_file)
-    pdf, signed = _render()
+    pdf, signed = _render(way)
     assert signed
     status = validate_pdf_signature(_embedded(pdf), pki.validation_context())
     assert status.bottom_line and status.coverage.name == "ENTIRE_FILE"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from certificates import service
+from certificates import service, stamp
 from lms import pdf as lms_pdf
 from lms.people.models import Role
 from tests.support.factories import login
@@ -91,7 +91,8 @@ def test_long_and_minority_names_fit_on_the_page(db, complete):
     assert cert.serial in words and cert.code in words
 
 
-def test_hostile_name_is_text_and_fetches_nothing(db, complete, monkeypatch):
+@pytest.mark.parametrize("way", ["stamped", "whole"])
+def test_hostile_name_is_text_and_fetches_nothing(db, complete, monkeypatch, way):
     fetched = []
     original = lms_pdf.StaticFetcher.fetch
 
@@ -101,6 +102,11 @@ def test_hostile_name_is_text_and_fetches_nothing(db, complete, monkeypatch):
 
     monkeypatch.setattr(lms_pdf.StaticFetcher, "fetch", spy)
     lms_pdf._local.__dict__.clear()  # a fresh renderer, so that fonts are fetched again
+    stamp.pages.clear()  # and the page laid out again
+    if way == "whole":
+        def refuse(*_args, **_kwargs):
+            raise stamp.NotStampable("laid out whole for this test")
+        monkeypatch.setattr(service.render, "stamped", refuse)
     hostile = '<img src="file:///etc/passwd"><link rel=stylesheet href="https://evil.example/a.css">'
     _u, _e, cert = complete(hostile[:200])
     data = service.pdf_bytes(cert)
@@ -109,6 +115,7 @@ def test_hostile_name_is_text_and_fetches_nothing(db, complete, monkeypatch):
     assert "root:" not in words
     allowed = (lms_pdf.BASE_URL + "fonts/", lms_pdf.INLINE_URL + "qr.png")
     assert fetched and all(u.startswith(allowed) for u in fetched), fetched
+    assert (b"/BaseFont /HVSBLD+" in data) is (way == "stamped")
 
 
 def test_inline_images_are_only_those_handed_over(db):
