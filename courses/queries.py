@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from courses.cache import CourseOutline, OutlineCache, Stamp, outline_of
 from courses.models import Audience, Course, Lesson, Module, Question, Quiz
 from lms.db import session
 from lms.errors import NotFound
@@ -12,6 +14,9 @@ from lms.people.models import Role, RoleGrant, User
 from lms.units.models import Unit, UnitKind
 
 STUDENT_UNITS = {UnitKind.CLASS, UnitKind.SCHOOL}
+# A course version's stamp (courses.cache.Stamp), in that order: select them with the row that
+# leads to the course (an enrolment, say) and pass them to outline().
+STAMP_COLUMNS = (Course.id, Course.package_hash, Course.created_at, Course.is_published)
 
 
 def audiences_of(user: User | None) -> set[Audience]:
@@ -47,6 +52,31 @@ def get_course(course_id: int) -> Course:
     if course is None:
         raise NotFound()
     return course
+
+
+def _outlines() -> OutlineCache:
+    """One cache per app (so per process in production; tests' apps on two databases apart)."""
+    try:
+        return current_app.extensions["courses.outlines"]
+    except KeyError:
+        return current_app.extensions.setdefault("courses.outlines", OutlineCache())
+
+
+def outline(course_id: int, stamp: Stamp | None = None) -> CourseOutline:
+    """A course version's modules, lessons and quiz settings as frozen plain data, from the
+    per-process cache while the version's stamp (read now, or given by the caller from the
+    same transaction) matches what was cached. Raises NotFound."""
+    if stamp is None:
+        row = session.execute(select(*STAMP_COLUMNS).where(Course.id == course_id)).first()
+        if row is None:
+            raise NotFound()
+        stamp = Stamp(*row)
+    cache = _outlines()
+    found = cache.get(stamp)
+    if found is None:
+        found = outline_of(get_course(course_id))
+        cache.put(found)
+    return found
 
 
 def latest_version(code: str) -> Course:

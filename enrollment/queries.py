@@ -1,38 +1,73 @@
-"""Learner-side reads: a course's progress and a lesson with its neighbours."""
+"""Learner-side reads: a course's progress and a lesson with its neighbours. The course's
+content comes from the per-process outline cache (courses.cache); only the learner's own rows
+are read per request."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from courses import queries as course_queries
-from courses.models import Lesson
-from enrollment import attempts, service
-from enrollment.models import Enrollment
-from lms.db import utcnow
+from courses.cache import CourseOutline, LessonOutline, Stamp
+from courses.models import Course, Lesson
+from enrollment import service
+from enrollment.models import Attempt, Enrollment, LessonProgress
+from lms.db import session, utcnow
+from lms.errors import NotFound
 from lms.i18n import localized
+from lms.people.models import User
 
 
-def progress_view(enrollment: Enrollment) -> dict[str, Any]:
-    course = course_queries.get_course(enrollment.course_id)
-    lessons = course_queries.lessons_of(course.id)
-    done = service.progress_by_lesson(enrollment)
-    history = attempts.attempts_of(enrollment, course.quiz) if course.quiz else []
+def learner_course(user: User, code: str) -> tuple[Enrollment, CourseOutline]:
+    """The learner's enrolment in course `code` (the latest started, as
+    service.require_enrollment) with its version's stamp in one query, and that version's
+    outline. Raises NotFound when the learner has not started the course."""
+    row = session.execute(
+        select(Enrollment, *course_queries.STAMP_COLUMNS)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == user.id, Course.code == code)
+        .order_by(Enrollment.started_at.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound()
+    enrollment = row[0]
+    return enrollment, course_queries.outline(enrollment.course_id, Stamp(*row[1:]))
+
+
+def lesson_of(course: CourseOutline, slug: str) -> LessonOutline:
+    """Raises NotFound for a slug that is not a lesson of this course version."""
+    lesson = course.lesson(slug)
+    if lesson is None:
+        raise NotFound()
+    return lesson
+
+
+def progress_view(enrollment: Enrollment, course: CourseOutline | None = None
+                  ) -> dict[str, Any]:
+    course = course or course_queries.outline(enrollment.course_id)
+    read = dict(session.execute(select(LessonProgress.lesson_id, LessonProgress.read_at).where(
+        LessonProgress.enrollment_id == enrollment.id)).all())
+    history = session.execute(
+        select(Attempt.id, Attempt.number, Attempt.state, Attempt.score_percent, Attempt.passed)
+        .where(Attempt.enrollment_id == enrollment.id, Attempt.quiz_id == course.quiz.id)
+        .order_by(Attempt.number)).all() if course.quiz else []
     return {"course_code": course.code, "course_version": course.version,
             "title": localized(course.title_vi, course.title_en),
             "lessons": [{"slug": lesson.slug, "title": localized(lesson.title_vi,
                                                                  lesson.title_en),
-                         "read": bool(done.get(lesson.id) and done[lesson.id].read_at)}
-                        for lesson in lessons],
-            "lessons_read": sum(1 for p in done.values() if p.read_at),
+                         "read": read.get(lesson.id) is not None}
+                        for lesson in course.lessons],
+            "lessons_read": sum(1 for read_at in read.values() if read_at),
             "completed_at": enrollment.completed_at,
             "attempts": [{"id": a.id, "number": a.number, "state": a.state.value,
                           "score_percent": a.score_percent, "passed": a.passed}
                          for a in history]}
 
 
-def lesson_view(enrollment: Enrollment, lesson: Lesson) -> dict[str, Any]:
-    progress = service.open_lesson(enrollment, lesson)
-    lessons = course_queries.lessons_of(enrollment.course_id)
+def lesson_view(enrollment: Enrollment, lesson: Lesson | LessonOutline,
+                course: CourseOutline | None = None) -> dict[str, Any]:
+    progress = service.open_lesson(enrollment, lesson)  # type: ignore[arg-type] (uses .id)
+    lessons = (course or course_queries.outline(enrollment.course_id)).lessons
     index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
     elapsed = (utcnow() - progress.first_opened_at).total_seconds()
     return {"slug": lesson.slug, "position": lesson.position,

@@ -62,15 +62,14 @@ def _quiz_state(course, progress: dict) -> dict:
 @bp.get("/<code>")
 @login_required
 def course(code: str):
-    enrollment = service.require_enrollment(_user(), code)
-    progress = queries.progress_view(enrollment)
-    loaded = course_queries.get_course(enrollment.course_id)
+    enrollment, outline = queries.learner_course(_user(), code)
+    progress = queries.progress_view(enrollment, outline)
     by_slug = {item["slug"]: item for item in progress["lessons"]}
     modules = [{"title": localized(m.title_vi, m.title_en),
                 "lessons": [by_slug[lesson.slug] for lesson in m.lessons]}
-               for m in loaded.modules]
+               for m in outline.modules]
     return render_template("enrollment/course.html", progress=progress, modules=modules,
-                           quiz=_quiz_state(loaded, progress))
+                           quiz=_quiz_state(outline, progress))
 
 
 @bp.get("/<code>/lessons/<slug>")
@@ -78,10 +77,10 @@ def course(code: str):
 def lesson(code: str, slug: str):
     """Opening the page starts the lesson's reading clock on the server."""
     needs_write_lock()  # a GET that writes (the clock; SQLite must lock up front)
-    enrollment = service.require_enrollment(_user(), code)
-    view = queries.lesson_view(enrollment, service.lesson_in(enrollment, slug))
+    enrollment, outline = queries.learner_course(_user(), code)
+    view = queries.lesson_view(enrollment, queries.lesson_of(outline, slug), outline)
     return render_template("enrollment/lesson.html", code=code, lesson=view,
-                           course_title=queries.progress_view(enrollment)["title"])
+                           course_title=localized(outline.title_vi, outline.title_en))
 
 
 @bp.post("/<code>/lessons/<slug>/read")
@@ -118,7 +117,7 @@ def attempt(attempt_id: int):
     row = attempts.expire_if_late(attempts.get_attempt(_user(), attempt_id))
     view = attempt_view(row)
     quiz = course_queries.get_quiz(row.quiz_id)
-    loaded = course_queries.get_course(quiz.course_id)
+    loaded = course_queries.outline(quiz.course_id)
     return render_template("enrollment/attempt.html", attempt=view, code=loaded.code,
                            course_title=localized(loaded.title_vi, loaded.title_en),
                            quiz_title=localized(quiz.title_vi, quiz.title_en),
