@@ -28,7 +28,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "documents/certificate.html"
 PLATFORM = "NỀN TẢNG BÌNH DÂN HỌC VỤ SỐ"
 QR_NAME = "qr.png"
-QR_MASK = 0
 log = logging.getLogger(__name__)
 
 # Name sizes by length, largest first: the name's box holds one line of the largest or two of
@@ -44,7 +43,7 @@ CERTIFICATE_CSS = """
 body { margin: 0; font-size: 12.5pt; line-height: 1.3; }
 .frame { border: 2.2pt double #7a1f1f; height: 182mm; padding: 7mm 12mm 5mm;
   box-sizing: border-box; position: relative; }
-table.masthead { width: 100%; border-collapse: collapse; margin-bottom: 6mm; }
+table.masthead { width: 100%; border-collapse: collapse; margin-bottom: 6mm; table-layout: fixed; }
 table.masthead td { vertical-align: top; text-align: center; padding: 0; }
 td.issuer { width: 42%; font-size: 11.5pt; }
 td.motto { width: 58%; }
@@ -67,7 +66,7 @@ NAME_SIZES_CSS
 .course-en { font-style: italic; font-size: 12pt; }
 .line { font-size: 11.5pt; }
 .foot-box { position: absolute; left: 12mm; right: 12mm; bottom: 6mm; }
-table.foot { width: 100%; border-collapse: collapse; }
+table.foot { width: 100%; border-collapse: collapse; table-layout: fixed; }
 table.foot td { vertical-align: bottom; padding: 0; }
 td.ids { font-size: 9.5pt; line-height: 1.35; }
 td.qr { width: 40mm; text-align: right; }
@@ -111,12 +110,10 @@ def qr_text(cert: Certificate) -> str:
 
 def qr_png(text: str) -> bytes:
     """One pixel per module with the standard 4-module quiet zone, drawn crisp at 38 mm
-    (image-rendering: pixelated). Medium error correction survives a crease. The mask is
-    fixed: scanners read it from the code itself, and trying all eight (segno's default)
-    costs more than the rest of the QR code."""
+    (image-rendering: pixelated); error correction and mask as stamp.qr_matrix."""
     buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False, mask=QR_MASK).save(buffer, kind="png", scale=1,
-                                                                border=4)
+    code = segno.make(text, error=stamp.QR_ERROR, micro=False, mask=stamp.QR_MASK)
+    code.save(buffer, kind="png", scale=1, border=4)
     return buffer.getvalue()
 
 

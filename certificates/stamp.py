@@ -5,7 +5,7 @@ at one issuing unit. WeasyPrint lays that page out once (render.certificate_html
 the fields are invisible stand-ins of their own width, the name and the QR code empty boxes of
 a fixed size) and the layout tells where each field goes. A certificate is then that PDF with
 an incremental update (ISO 32000-1, 7.5.6): the page again, with one more content stream that
-draws the fields in the shipped font (stamp_font.py) and the QR code as rectangles, a new
+draws the fields in the shipped font (stamp_font.py) and the QR code as an image, a new
 document information dictionary and, when a signing key is configured, the PAdES signature
 (cms.py) over the whole file. About a tenth of WeasyPrint's cost per certificate.
 
@@ -40,6 +40,13 @@ PX = 0.75  # CSS pixels to PDF points
 _TEMPLATES = 64  # laid-out pages kept per process (about 100 KB each)
 _FIELDS = ("birth", "completed", "serial", "code", "url", "issued")
 _FONT_RESOURCES = {"bold": "HvsB", "regular": "HvsR"}
+_QR_RESOURCE = "HvsQR"
+# Medium error correction survives a crease. The mask is fixed: scanners read it from the code
+# itself, and trying all eight (segno's default) costs more than the rest of the QR code.
+QR_ERROR = "m"
+QR_MASK = 0
+_QUIET_ZONE = 4  # modules of white around a QR code (ISO/IEC 18004)
+_DARK_TO_BITS = bytes.maketrans(b"\x00\x01", b"10")  # DeviceGray, 1 bit: 0 is black
 
 
 class NotStampable(Exception):
@@ -182,7 +189,7 @@ def _prepare(pdf: bytes, signed: bool) -> tuple[bytes, dict[int, int], int, int,
     if signed:
         widget = number
         number += 1
-    content = number  # the certificate's own objects follow: content, info, signature
+    content = number  # the certificate's own objects follow: content, QR image, info, signature
     contents = page.raw_get("/Contents")
     original = list(contents) if isinstance(contents, ArrayObject) else [contents]
     new_page = DictionaryObject({NameObject(k): v for k, v in page.items()})
@@ -195,6 +202,10 @@ def _prepare(pdf: bytes, signed: bool) -> tuple[bytes, dict[int, int], int, int,
     for weight, first in fonts.items():
         font_dict[NameObject(f"/{_FONT_RESOURCES[weight]}")] = _indirect(first, reader)
     resources[NameObject("/Font")] = font_dict
+    images = DictionaryObject(dict(resources.get("/XObject", DictionaryObject()).get_object()
+                                   .items()))
+    images[NameObject(f"/{_QR_RESOURCE}")] = _indirect(content + 1, reader)
+    resources[NameObject("/XObject")] = images
     new_page[NameObject("/Resources")] = resources
     if signed:
         annots = page.get("/Annots")
@@ -202,7 +213,7 @@ def _prepare(pdf: bytes, signed: bool) -> tuple[bytes, dict[int, int], int, int,
             [*(annots.get_object() if annots else []), _indirect(widget, reader)])
         objects[widget] = (
             f"<</Type /Annot/Subtype /Widget/FT /Sig/T (HocvusoSignature)/F 132"
-            f"/Rect [0 0 0 0]/P {page_number} 0 R/V {content + 2} 0 R>>").encode()
+            f"/Rect [0 0 0 0]/P {page_number} 0 R/V {content + 3} 0 R>>").encode()
         catalog = DictionaryObject(dict(reader.trailer["/Root"].items()))
         catalog[NameObject("/AcroForm")] = DictionaryObject({
             NameObject("/Fields"): ArrayObject([_indirect(widget, reader)]),
@@ -308,25 +319,29 @@ def name_lines(name: str, font: StampFont, box: Box, sizes: tuple[float, ...],
     raise NotStampable("the name does not fit its box")
 
 
-def _qr_path(matrix, box: Box) -> str:
-    """Dark modules as one filled path of runs (no seams between them), on a grid of
-    module-sized units with the 4-module quiet zone inside the box, like the PNG it replaces."""
-    count = len(matrix)
-    module = box.width / (count + 8)
-    out = [f"q 0 g {module:.5f} 0 0 {-module:.5f} {box.x + 4 * module:.3f} "
-           f"{box.top - 4 * module:.3f} cm"]
-    for row, bits in enumerate(matrix):
-        start = None
-        for col, bit in enumerate(bits):
-            if bit and start is None:
-                start = col
-            elif not bit and start is not None:
-                out.append(f"{start} {row} {col - start} 1 re")
-                start = None
-        if start is not None:
-            out.append(f"{start} {row} {count - start} 1 re")
-    out.append("f Q")
-    return "\n".join(out)
+def qr_matrix(text: str):
+    """segno's modules (rows of 0 and 1) for text, as render.qr_png draws them."""
+    return segno.make(text, error=QR_ERROR, micro=False, mask=QR_MASK).matrix
+
+
+def qr_image(matrix) -> bytes:
+    """The QR code as a 1-bit grey image object, one pixel per module with its quiet zone,
+    drawn without interpolation: the PNG the whole layout uses, without PNG."""
+    width = len(matrix) + 2 * _QUIET_ZONE
+    pad = "1" * ((-width) % 8)
+    edge = "1" * _QUIET_ZONE
+    row_bytes = (width + len(pad)) // 8
+    blank = b"\xff" * row_bytes
+    rows = [blank] * _QUIET_ZONE
+    for row in matrix:
+        bits = edge + bytes(row).translate(_DARK_TO_BITS).decode() + edge + pad
+        rows.append(int(bits, 2).to_bytes(row_bytes, "big"))
+    rows += [blank] * _QUIET_ZONE
+    packed = zlib.compress(b"".join(rows))
+    return (f"<</Type /XObject/Subtype /Image/Width {width}/Height {width}"
+            f"/ColorSpace /DeviceGray/BitsPerComponent 1/Interpolate false"
+            f"/Filter /FlateDecode/Length {len(packed)}>>\nstream\n").encode() + packed \
+        + b"\nendstream"
 
 
 @dataclass(frozen=True)
@@ -385,8 +400,9 @@ def content(page: Page, fields: Fields) -> bytes:
     bold = stamp_font("bold")
     for text, x, y in lines:
         parts.append(_show(bold, _FONT_RESOURCES["bold"], text, x, y, size, page.name_color))
-    parts.append(_qr_path(segno.make(fields.qr_text, error="m", micro=False, mask=0).matrix,
-                          page.qr))
+    qr = page.qr
+    parts.append(f"q {qr.width:.3f} 0 0 {qr.height:.3f} {qr.x:.3f} {qr.top - qr.height:.3f} cm "
+                 f"/{_QR_RESOURCE} Do Q")
     return "\n".join(parts).encode()
 
 
@@ -424,12 +440,15 @@ def _xref_stream(number: int, entries: dict[int, int], *, size_after: int, root:
         + b"\nendstream"
 
 
-def assemble(page: Page, fields: Fields, sign=None, *, reason: str = "", location: str = ""
-             ) -> bytes:
+def assemble(page: Page, fields: Fields, sign=None, *, reason: str = "", location: str = "",
+             matrix=None) -> bytes:
     """The certificate's PDF: page's PDF and repeated objects, then its content stream, its
     document information and, with sign (byte ranges → CMS DER, with the room it needs in
     .room), its signature."""
     stream = zlib.compress(content(page, fields), 6)
+    if matrix is None:
+        matrix = qr_matrix(fields.qr_text)
+    image = qr_image(matrix)
     out = bytearray(page.head)
     entries = dict(page.offsets)
     number = page.first_free
@@ -443,6 +462,7 @@ def assemble(page: Page, fields: Fields, sign=None, *, reason: str = "", locatio
 
     add(f"<</Filter /FlateDecode/Length {len(stream)}>>\nstream\n".encode() + stream
         + b"\nendstream")
+    add(image)
     stamp = _pdf_date(fields.created)
     info = add((f"<</Title {_text_string(fields.title)}/Producer {_text_string(page.producer)}"
                 f"/CreationDate ({stamp})/ModDate ({stamp})>>").encode())

@@ -132,27 +132,15 @@ def test_every_field_and_name_line_lands_where_weasyprint_puts_it(unsigned, name
 
 @pytest.mark.parametrize("name", [NAMES[1], NAMES[-1]])
 def test_the_stamped_page_looks_like_the_whole_one(unsigned, name):
-    """Pixel for pixel at 40 dpi, but for the QR code, whose modules (under a pixel here) a
-    PNG scaled and rectangles blur differently: that one is decoded below."""
+    """Pixel for pixel at 40 dpi, the QR code included (the same modules, unsmoothed)."""
     cert = certificate(name)
     fast, slow = gray_rows(png(stamped(cert))), gray_rows(png(whole(cert)))
     assert len(fast) == len(slow)
-    qr = render.stamp_page(cert, issuer_parent=cert.unit_parent_name, signed=False).qr
-    scale = 40 / 72
-    height = len(slow) / scale  # points
-
-    def outside_qr(row: int, col: int) -> bool:
-        x, y = col / scale, height - row / scale
-        return not (qr.x - 3 <= x <= qr.x + qr.width + 3
-                    and qr.top - qr.height - 3 <= y <= qr.top + 3)
-
     differ = [(r, c) for r, (ra, rb) in enumerate(zip(fast, slow, strict=True))
-              for c, (a, b) in enumerate(zip(ra, rb, strict=True))
-              if abs(a - b) > 96 and outside_qr(r, c)]
-    ink = sum(v < 128 for r, row in enumerate(slow) for c, v in enumerate(row)
-              if outside_qr(r, c))
-    assert ink > 3000  # a page with text on it
-    assert len(differ) < ink / 200, differ[:20]
+              for c, (a, b) in enumerate(zip(ra, rb, strict=True)) if abs(a - b) > 96]
+    ink = sum(v < 128 for row in slow for v in row)
+    assert ink > 5000  # a page with text and a QR code on it
+    assert len(differ) < ink / 200, differ[:20]  # a kerned pair may move a pixel
 
 
 def test_the_qr_code_on_a_stamped_page_decodes(unsigned):
