@@ -64,7 +64,8 @@ def _scale(value: float, units: int) -> int:
 
 
 def _cut(file: str, tag: str, ranges: tuple[tuple[int, int], ...]) -> StampFont:
-    font = TTFont(STATIC_DIR / "fonts" / file)
+    # the same bytes in every process: no "modified now" in the head table
+    font = TTFont(STATIC_DIR / "fonts" / file, recalcTimestamp=False)
     wanted = [c for low, high in ranges for c in range(low, high + 1)
               if c in font.getBestCmap()]
     options = subset.Options()

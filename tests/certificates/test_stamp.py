@@ -250,3 +250,18 @@ def test_the_fast_cms_is_pyhankos_with_the_documents_digest(tmp_path):
     key.public_key().verify(mine["signature"].native, b"\x31" + mine["signed_attrs"].dump()[1:],
                             ec.ECDSA(hashes.SHA256()))
     assert ours["content"]["certificates"].dump() == theirs["content"]["certificates"].dump()
+
+
+def test_the_cut_fonts_are_the_same_bytes_in_every_process():
+    """Stamped documents do not depend on when the process cut its fonts."""
+    import sys
+
+    from certificates.stamp_font import stamp_font
+
+    script = ("import hashlib; from certificates.stamp_font import stamp_font; "
+              "print(*(hashlib.sha256(stamp_font(w).data).hexdigest() "
+              "for w in ('bold', 'regular')))")
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert other == [hashlib.sha256(stamp_font(w).data).hexdigest()
+                     for w in ("bold", "regular")]
