@@ -265,3 +265,20 @@ def test_the_cut_fonts_are_the_same_bytes_in_every_process():
                            check=True).stdout.split()
     assert other == [hashlib.sha256(stamp_font(w).data).hexdigest()
                      for w in ("bold", "regular")]
+
+
+def test_every_diacritic_shows_at_50_dpi_on_a_stamped_page(unsigned):
+    """As test_pdf's check of the whole layout: an NFD name draws exactly like the NFC one,
+    and the marks add ink where the same name without them has none."""
+    name = NAMES[1]
+    bare = "".join(c for c in unicodedata.normalize("NFD", name)
+                   if not unicodedata.combining(c)).replace("đ", "d")
+    pages = {label: gray_rows(png(stamped(certificate(text)), dpi=50))
+             for label, text in (("nfc", name), ("nfd", unicodedata.normalize("NFD", name)),
+                                 ("bare", bare))}
+    assert pages["nfc"] == pages["nfd"]
+    differing = [r for r, (a, b) in enumerate(zip(pages["nfc"], pages["bare"], strict=True))
+                 if a != b]
+    assert differing, "the marks are invisible"
+    ink = sum(255 - v for r in differing for v in pages["nfc"][r])
+    assert ink > sum(255 - v for r in differing for v in pages["bare"][r])
