@@ -14,39 +14,24 @@ the cut font lacks, a name longer than its box, a code or address wider than its
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
 import segno
-from pypdf import PdfReader
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-)
 
-from certificates.stamp_font import StampFont, pdf_objects, stamp_font
+from certificates import pdf_update
+from certificates.stamp_font import StampFont, stamp_font
 from lms.pdf import layout, write
 
 PX = 0.75  # CSS pixels to PDF points
 _TEMPLATES = 64  # laid-out pages kept per process (about 100 KB each)
 _FIELDS = ("birth", "completed", "serial", "code", "url", "issued")
-_FONT_RESOURCES = {"bold": "HvsB", "regular": "HvsR"}
-_QR_RESOURCE = "HvsQR"
 # Medium error correction survives a crease. The mask is fixed: scanners read it from the code
 # itself, and trying all eight (segno's default) costs more than the rest of the QR code.
 QR_ERROR = "m"
 QR_MASK = 0
-_QUIET_ZONE = 4  # modules of white around a QR code (ISO/IEC 18004)
-_DARK_TO_BITS = bytes.maketrans(b"\x00\x01", b"10")  # DeviceGray, 1 bit: 0 is black
 
 
 class NotStampable(Exception):
@@ -76,21 +61,13 @@ class Box:
 
 @dataclass(frozen=True)
 class Page:
-    """A laid-out page and what a certificate adds to it (see _prepare)."""
+    """A laid-out page: where the fields go, and its PDF (pdf_update.Base)."""
 
     spots: dict[str, Spot]
     name: Box
     name_color: tuple[float, float, float]
     qr: Box
-    head: bytes  # the PDF, then the objects every certificate of this page repeats
-    offsets: dict[int, int]  # object number → offset in head, of the repeated objects
-    root: int
-    first_free: int  # the first object number a certificate's own objects take
-    startxref: int  # of the laid-out PDF: the update's /Prev
-    file_id: str  # hex of the first /ID string
-    producer: str
-    signed: bool
-    widget: int | None
+    base: pdf_update.Base
 
 
 # -- laying out ---------------------------------------------------------------------------------
@@ -148,100 +125,14 @@ def _positions(document) -> tuple[dict[str, Spot], Box, tuple, Box]:
 
 # -- the laid-out PDF and the objects every certificate repeats --------------------------------
 
-def _serialise(obj) -> bytes:
-    out = io.BytesIO()
-    obj.write_to_stream(out)
-    return out.getvalue()
-
-
-def _indirect(number: int, reader: PdfReader) -> IndirectObject:
-    return IndirectObject(number, 0, reader)
-
-
-def _stream_object(data: bytes) -> bytes:
-    return f"<</Length {len(data)}>>\nstream\n".encode() + data + b"\nendstream"
-
-
-def _prepare(pdf: bytes, signed: bool) -> tuple[bytes, dict[int, int], int, int, int, str,
-                                                 str, int | None]:
-    """The update's repeated objects after pdf: a stream saving the graphics state before
-    WeasyPrint's content and one restoring it after, the two fonts, the page pointing at them
-    and at the certificate's content stream (the first free number), and when signed the
-    signature field and a catalogue that lists it."""
-    reader = PdfReader(io.BytesIO(pdf))
-    trailer = reader.trailer
-    size = int(trailer["/Size"])
-    root_ref = trailer.raw_get("/Root")
-    page = reader.pages[0]
-    page_number = page.indirect_reference.idnum
-    objects: dict[int, bytes] = {}
-    save, restore = size, size + 1
-    objects[save] = _stream_object(b"q\n")
-    objects[restore] = _stream_object(b"Q\n")
-    fonts: dict[str, int] = {}
-    number = size + 2
-    for weight in ("bold", "regular"):
-        fonts[weight] = number
-        for body in pdf_objects(stamp_font(weight), number):
-            objects[number] = body
-            number += 1
-    widget = None
-    if signed:
-        widget = number
-        number += 1
-    content = number  # the certificate's own objects follow: content, QR image, info, signature
-    contents = page.raw_get("/Contents")
-    original = list(contents) if isinstance(contents, ArrayObject) else [contents]
-    new_page = DictionaryObject({NameObject(k): v for k, v in page.items()})
-    new_page[NameObject("/Contents")] = ArrayObject(
-        [_indirect(save, reader), *original, _indirect(restore, reader),
-         _indirect(content, reader)])
-    resources = DictionaryObject(dict(page["/Resources"].get_object().items()))
-    font_dict = DictionaryObject(dict(resources.get("/Font", DictionaryObject()).get_object()
-                                      .items()))
-    for weight, first in fonts.items():
-        font_dict[NameObject(f"/{_FONT_RESOURCES[weight]}")] = _indirect(first, reader)
-    resources[NameObject("/Font")] = font_dict
-    images = DictionaryObject(dict(resources.get("/XObject", DictionaryObject()).get_object()
-                                   .items()))
-    images[NameObject(f"/{_QR_RESOURCE}")] = _indirect(content + 1, reader)
-    resources[NameObject("/XObject")] = images
-    new_page[NameObject("/Resources")] = resources
-    if signed:
-        annots = page.get("/Annots")
-        new_page[NameObject("/Annots")] = ArrayObject(
-            [*(annots.get_object() if annots else []), _indirect(widget, reader)])
-        objects[widget] = (
-            f"<</Type /Annot/Subtype /Widget/FT /Sig/T (HocvusoSignature)/F 132"
-            f"/Rect [0 0 0 0]/P {page_number} 0 R/V {content + 3} 0 R>>").encode()
-        catalog = DictionaryObject(dict(reader.trailer["/Root"].items()))
-        catalog[NameObject("/AcroForm")] = DictionaryObject({
-            NameObject("/Fields"): ArrayObject([_indirect(widget, reader)]),
-            NameObject("/SigFlags"): NumberObject(3)})
-        objects[root_ref.idnum] = _serialise(catalog)
-    objects[page_number] = _serialise(new_page)
-    head = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
-    offsets = {}
-    for n in sorted(objects):
-        offsets[n] = len(head)
-        head += f"{n} 0 obj\n".encode() + objects[n] + b"\nendobj\n"
-    startxref = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
-    first_id = trailer["/ID"][0]
-    file_id = getattr(first_id, "original_bytes", first_id).hex()
-    producer = str(reader.metadata.get("/Producer", "WeasyPrint")) if reader.metadata else ""
-    return bytes(head), offsets, root_ref.idnum, content, startxref, file_id, producer, widget
-
-
 def lay_out(html: str, stylesheets: list[str], *, signed: bool, identifier: str) -> Page:
     document = layout(html, stylesheets=stylesheets)
     if len(document.pages) != 1:
         raise NotStampable("the page does not fit on one sheet")
     spots, name, name_color, qr = _positions(document)
     pdf = write(document, created=None, identifier=identifier)
-    head, offsets, root, first_free, startxref, file_id, producer, widget = _prepare(pdf, signed)
-    return Page(spots=spots, name=name, name_color=name_color, qr=qr, head=head,
-                offsets=offsets, root=root, first_free=first_free, startxref=startxref,
-                file_id=file_id, producer=producer, signed=signed, widget=widget)
+    return Page(spots=spots, name=name, name_color=name_color, qr=qr,
+                base=pdf_update.prepare(pdf, signed))
 
 
 class PageCache:
@@ -324,26 +215,6 @@ def qr_matrix(text: str):
     return segno.make(text, error=QR_ERROR, micro=False, mask=QR_MASK).matrix
 
 
-def qr_image(matrix) -> bytes:
-    """The QR code as a 1-bit grey image object, one pixel per module with its quiet zone,
-    drawn without interpolation: the PNG the whole layout uses, without PNG."""
-    width = len(matrix) + 2 * _QUIET_ZONE
-    pad = "1" * ((-width) % 8)
-    edge = "1" * _QUIET_ZONE
-    row_bytes = (width + len(pad)) // 8
-    blank = b"\xff" * row_bytes
-    rows = [blank] * _QUIET_ZONE
-    for row in matrix:
-        bits = edge + bytes(row).translate(_DARK_TO_BITS).decode() + edge + pad
-        rows.append(int(bits, 2).to_bytes(row_bytes, "big"))
-    rows += [blank] * _QUIET_ZONE
-    packed = zlib.compress(b"".join(rows))
-    return (f"<</Type /XObject/Subtype /Image/Width {width}/Height {width}"
-            f"/ColorSpace /DeviceGray/BitsPerComponent 1/Interpolate false"
-            f"/Filter /FlateDecode/Length {len(packed)}>>\nstream\n").encode() + packed \
-        + b"\nendstream"
-
-
 @dataclass(frozen=True)
 class Fields:
     """What one certificate writes on its page (NFC text)."""
@@ -394,103 +265,28 @@ def content(page: Page, fields: Fields) -> bytes:
     parts = []
     for field, text, x, y in field_texts(page, fields):
         spot = page.spots[field]
-        parts.append(_show(stamp_font(spot.weight), _FONT_RESOURCES[spot.weight], text, x, y,
-                           spot.size, spot.color, spot.letter_spacing))
+        parts.append(_show(stamp_font(spot.weight), pdf_update.FONT_RESOURCES[spot.weight],
+                           text, x, y, spot.size, spot.color, spot.letter_spacing))
     size, lines = name_placement(page, fields)
     bold = stamp_font("bold")
     for text, x, y in lines:
-        parts.append(_show(bold, _FONT_RESOURCES["bold"], text, x, y, size, page.name_color))
+        parts.append(_show(bold, pdf_update.FONT_RESOURCES["bold"], text, x, y, size,
+                           page.name_color))
     qr = page.qr
     parts.append(f"q {qr.width:.3f} 0 0 {qr.height:.3f} {qr.x:.3f} {qr.top - qr.height:.3f} cm "
-                 f"/{_QR_RESOURCE} Do Q")
+                 f"/{pdf_update.QR_RESOURCE} Do Q")
     return "\n".join(parts).encode()
-
-
-def _pdf_date(moment: datetime) -> str:
-    return "D:" + moment.strftime("%Y%m%d%H%M%S") + _offset(moment)
-
-
-def _offset(moment: datetime) -> str:
-    minutes = int(moment.utcoffset().total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
-
-
-def _text_string(text: str) -> str:
-    """A PDF text string: literal when ASCII, else UTF-16BE with its byte-order mark."""
-    if text.isascii() and text.isprintable():
-        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
-
-
-def _xref_stream(number: int, entries: dict[int, int], *, size_after: int, root: int,
-                 info: int, prev: int, ids: tuple[str, str]) -> bytes:
-    numbers = sorted(entries)
-    index: list[int] = []
-    for n in numbers:  # consecutive runs
-        if index and index[-2] + index[-1] == n:
-            index[-1] += 1
-        else:
-            index += [n, 1]
-    rows = b"".join(b"\x01" + entries[n].to_bytes(4, "big") + b"\x00\x00" for n in numbers)
-    packed = zlib.compress(rows)
-    return (f"<</Type /XRef/Size {size_after}/Index [{' '.join(map(str, index))}]/W [1 4 2]"
-            f"/Root {root} 0 R/Info {info} 0 R/ID [<{ids[0]}> <{ids[1]}>]/Prev {prev}"
-            f"/Filter /FlateDecode/Length {len(packed)}>>\nstream\n").encode() + packed \
-        + b"\nendstream"
 
 
 def assemble(page: Page, fields: Fields, sign=None, *, reason: str = "", location: str = "",
              matrix=None) -> bytes:
-    """The certificate's PDF: page's PDF and repeated objects, then its content stream, its
-    document information and, with sign (byte ranges → CMS DER, with the room it needs in
-    .room), its signature."""
-    stream = zlib.compress(content(page, fields), 6)
-    if matrix is None:
-        matrix = qr_matrix(fields.qr_text)
-    image = qr_image(matrix)
-    out = bytearray(page.head)
-    entries = dict(page.offsets)
-    number = page.first_free
-
-    def add(body: bytes) -> int:
-        nonlocal number
-        entries[number] = len(out)
-        out.extend(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-        number += 1
-        return number - 1
-
-    add(f"<</Filter /FlateDecode/Length {len(stream)}>>\nstream\n".encode() + stream
-        + b"\nendstream")
-    add(image)
-    stamp = _pdf_date(fields.created)
-    info = add((f"<</Title {_text_string(fields.title)}/Producer {_text_string(page.producer)}"
-                f"/CreationDate ({stamp})/ModDate ({stamp})>>").encode())
-    contents_at = ranges_at = 0
-    if sign is not None:
-        sig_start = len(out) + len(f"{number} 0 obj\n")
-        head = (f"<</Type /Sig/Filter /Adobe.PPKLite/SubFilter /ETSI.CAdES.detached"
-                f"/M ({stamp})/Reason {_text_string(reason)}/Location {_text_string(location)}"
-                f"/ByteRange [0 {'':>10} {'':>10} {'':>10}]/Contents <").encode()
-        contents_at = sig_start + len(head) - 1  # the "<"
-        ranges_at = sig_start + head.index(b"[0 ")
-        add(head + b"0" * (2 * sign.room) + b">>>")
-    xref_at = len(out)
-    entries[number] = xref_at
-    second_id = hashlib.sha256(fields.identifier.encode()).hexdigest()[:32]
-    out.extend(f"{number} 0 obj\n".encode() + _xref_stream(
-        number, entries, size_after=number + 1, root=page.root, info=info,
-        prev=page.startxref, ids=(page.file_id, second_id)) + b"\nendobj\n")
-    out.extend(f"startxref\n{xref_at}\n%%EOF\n".encode())
-    if sign is None:
-        return bytes(out)
-    after = contents_at + 2 * sign.room + 2
-    ranges = f"[0 {contents_at:>10} {after:>10} {len(out) - after:>10}]".encode()
-    out[ranges_at:ranges_at + len(ranges)] = ranges
-    view = memoryview(out)
-    cms = sign(view[:contents_at], view[after:])
-    if len(cms) > sign.room:
-        raise NotStampable("the signature is larger than its room")
-    hex_cms = cms.hex().encode()
-    out[contents_at + 1:contents_at + 1 + len(hex_cms)] = hex_cms
-    return bytes(out)
+    """The certificate's PDF: page's PDF with fields stamped on it (pdf_update.write), signed
+    by sign (byte ranges → CMS DER) when given. matrix: the QR code's, when already made.
+    Raises NotStampable."""
+    image = pdf_update.qr_image(qr_matrix(fields.qr_text) if matrix is None else matrix)
+    try:
+        return pdf_update.write(page.base, content(page, fields), image, title=fields.title,
+                                created=fields.created, identifier=fields.identifier,
+                                sign=sign, reason=reason, location=location)
+    except ValueError as exc:
+        raise NotStampable(str(exc)) from exc
