@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from courses import queries as course_queries
 from courses.cache import CourseOutline, LessonOutline, Stamp
@@ -18,20 +18,38 @@ from lms.errors import NotFound
 from lms.i18n import localized
 from lms.people.models import User
 
+# Built once (every learner page runs them; building a select costs about what SQLite takes
+# to answer it, see bench/pages.py); SQLAlchemy memoises a prebuilt statement's cache key.
+_LEARNER_COURSE = (
+    select(Enrollment, *course_queries.STAMP_COLUMNS)
+    .join(Course, Course.id == Enrollment.course_id)
+    .where(Enrollment.user_id == bindparam("user_id"), Course.code == bindparam("code"))
+    .order_by(Enrollment.started_at.desc()).limit(1))
+_LESSONS_READ = select(LessonProgress.lesson_id, LessonProgress.read_at).where(
+    LessonProgress.enrollment_id == bindparam("enrollment_id"))
+_ATTEMPTS = (
+    select(Attempt.id, Attempt.number, Attempt.state, Attempt.score_percent, Attempt.passed)
+    .where(Attempt.enrollment_id == bindparam("enrollment_id"),
+           Attempt.quiz_id == bindparam("quiz_id"))
+    .order_by(Attempt.number))
+
 
 def learner_course(user: User, code: str) -> tuple[Enrollment, CourseOutline]:
     """The learner's enrolment in course `code` (the latest started, as
     service.require_enrollment) with its version's stamp in one query, and that version's
     outline. Raises NotFound when the learner has not started the course."""
-    row = session.execute(
-        select(Enrollment, *course_queries.STAMP_COLUMNS)
-        .join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.user_id == user.id, Course.code == code)
-        .order_by(Enrollment.started_at.desc()).limit(1)).first()
+    row = session.execute(_LEARNER_COURSE, {"user_id": user.id, "code": code}).first()
     if row is None:
         raise NotFound()
     enrollment = row[0]
     return enrollment, course_queries.outline(enrollment.course_id, Stamp(*row[1:]))
+
+
+def started_codes(user: User) -> set[str]:
+    """The codes of the courses the learner has an enrolment in (any version), in one query."""
+    return set(session.execute(select(Course.code).distinct().join(
+        Enrollment, Enrollment.course_id == Course.id).where(Enrollment.user_id == user.id)
+    ).scalars())
 
 
 def lesson_of(course: CourseOutline, slug: str) -> LessonOutline:
@@ -45,12 +63,9 @@ def lesson_of(course: CourseOutline, slug: str) -> LessonOutline:
 def progress_view(enrollment: Enrollment, course: CourseOutline | None = None
                   ) -> dict[str, Any]:
     course = course or course_queries.outline(enrollment.course_id)
-    read = dict(session.execute(select(LessonProgress.lesson_id, LessonProgress.read_at).where(
-        LessonProgress.enrollment_id == enrollment.id)).all())
-    history = session.execute(
-        select(Attempt.id, Attempt.number, Attempt.state, Attempt.score_percent, Attempt.passed)
-        .where(Attempt.enrollment_id == enrollment.id, Attempt.quiz_id == course.quiz.id)
-        .order_by(Attempt.number)).all() if course.quiz else []
+    read = dict(session.execute(_LESSONS_READ, {"enrollment_id": enrollment.id}).all())
+    history = session.execute(_ATTEMPTS, {"enrollment_id": enrollment.id,
+                                          "quiz_id": course.quiz.id}).all() if course.quiz else []
     return {"course_code": course.code, "course_version": course.version,
             "title": localized(course.title_vi, course.title_en),
             "lessons": [{"slug": lesson.slug, "title": localized(lesson.title_vi,

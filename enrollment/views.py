@@ -26,10 +26,10 @@ bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="template
 @login_required
 def catalogue():
     user = _user()
+    started = queries.started_codes(user)
     courses = [{"code": c.code, "title": localized(c.title_vi, c.title_en),
                 "description": localized(c.description_vi, c.description_en),
-                "estimated_minutes": c.estimated_minutes,
-                "started": service.find_enrollment(user, c.code) is not None}
+                "estimated_minutes": c.estimated_minutes, "started": c.code in started}
                for c in course_queries.latest_courses(course_queries.audiences_of(user))]
     return render_template("enrollment/catalogue.html", courses=courses)
 

@@ -65,8 +65,12 @@ def create(code: str):
 @login_required
 def mine():
     """Opening the page enrols the learner in every assigned course not yet started."""
-    service.enroll_assigned(_user())
+    items = queries.assignments_for_learner(_user())
+    # enroll_assigned reads the same list and skips what is started: ask it only when some
+    # course may need it (the usual visit, everything started, reads the list once).
+    if any(item["state"] in ("not_started", "overdue") for item in items):
+        service.enroll_assigned(_user())
+        items = queries.assignments_for_learner(_user())
     states = {"not_started": _("Not started"), "in_progress": _("In progress"),
               "completed": _("Completed"), "overdue": _("Overdue")}
-    return render_template("enrollment/assignments_learner.html",
-                           items=queries.assignments_for_learner(_user()), states=states)
+    return render_template("enrollment/assignments_learner.html", items=items, states=states)

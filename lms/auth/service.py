@@ -7,14 +7,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.audit.service import home_unit, record
 from lms.auth import local
 from lms.auth.claims import Identity
 from lms.auth.levels import min_levels
 from lms.auth.models import UserSession
-from lms.db import create_once, session, utcnow
+from lms.db import UtcDateTime, create_once, session, utcnow
 from lms.people import queries as people_queries
 from lms.people.models import User
 from lms.pii import hash_personal_id, mask_personal_id
@@ -91,12 +91,19 @@ def find_session(token: str) -> UserSession | None:
         UserSession.expires_at > now)).scalar_one_or_none()
 
 
+# Built once: every signed-in request runs it, and building a select costs about as much as
+# SQLite takes to answer it (bench/pages.py); SQLAlchemy memoises the prebuilt one's cache key.
+_SIGNED_IN_USER = (
+    select(User, UserSession.level).join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.revoked_at.is_(None),
+           UserSession.expires_at > bindparam("now", type_=UtcDateTime),
+           User.is_active.is_(True)))
+
+
 def find_signed_in_user(token: str) -> tuple[User, int] | None:
     """The active user of an open session and the session's level, in one query."""
-    row = session.execute(
-        select(User, UserSession.level).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None),
-               UserSession.expires_at > utcnow(), User.is_active.is_(True))).first()
+    row = session.execute(_SIGNED_IN_USER,
+                          {"token_hash": _digest(token), "now": utcnow()}).first()
     return (row[0], row[1]) if row else None
 
 

@@ -71,3 +71,16 @@ def test_a_learner_who_has_not_started_gets_404_without_content_reads(app, clien
         assert client.get("/learn/TEST-ATGT/lessons/bien-bao").status_code == 404
         assert client.get("/learn/TEST-ATGT").status_code == 404
     assert content_reads(seen) == []
+
+
+def test_catalogue_reads_started_courses_in_one_query(app, client, student, course, tmp_path):
+    from courses.service import import_package
+    from tests.courses.package_factory import COURSE, write_package
+
+    import_package(write_package(tmp_path / "other", course={**COURSE, "code": "TEST-MANG"}))
+    enrolled_client(client, student)  # TEST-ATGT started, TEST-MANG not
+    with selects(app) as seen:
+        html = client.get("/learn/").get_data(as_text=True)
+    assert 'href="/learn/TEST-ATGT"' in html and 'href="/learn/TEST-MANG"' not in html
+    # user+session, the started codes, the learner's audiences, the latest courses
+    assert len(seen) == 4, seen
