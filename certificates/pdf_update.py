@@ -27,12 +27,19 @@ from pypdf.generic import (
     NumberObject,
 )
 
-from certificates.stamp_font import pdf_objects, stamp_font
+from certificates.stamp_font import font_file_object, pdf_objects, stamp_font
 
 FONT_RESOURCES = {"bold": "HvsB", "regular": "HvsR"}
 QR_RESOURCE = "HvsQR"
 _QUIET_ZONE = 4  # modules of white around a QR code (ISO/IEC 18004)
 _DARK_TO_BITS = bytes.maketrans(b"\x00\x01", b"10")  # DeviceGray, 1 bit: 0 is black
+
+WEIGHTS = ("bold", "regular")
+_FONT_OBJECTS = 4  # per weight, repeated: stamp_font.pdf_objects
+# A certificate's own objects, from Base.first_free on, in this order:
+_CONTENT, _QR_IMAGE, _FONT_FILES = 0, 1, 2
+_INFO = _FONT_FILES + len(WEIGHTS)
+_SIGNATURE = _INFO + 1
 
 
 @dataclass(frozen=True)
@@ -79,16 +86,14 @@ def prepare(pdf: bytes, signed: bool) -> Base:
     objects[restore] = _stream_object(b"Q\n")
     fonts: dict[str, int] = {}
     number = size + 2
-    for weight in ("bold", "regular"):
+    # the certificate's own objects follow these: content, QR image, font files, info, signature
+    content = number + _FONT_OBJECTS * len(WEIGHTS) + (1 if signed else 0)
+    for n, weight in enumerate(WEIGHTS):
         fonts[weight] = number
-        for body in pdf_objects(stamp_font(weight), number):
+        for body in pdf_objects(stamp_font(weight), number, content + _FONT_FILES + n):
             objects[number] = body
             number += 1
-    widget = None
-    if signed:
-        widget = number
-        number += 1
-    content = number  # the certificate's own objects follow: content, QR image, info, signature
+    widget = number if signed else None
     contents = page.raw_get("/Contents")
     original = list(contents) if isinstance(contents, ArrayObject) else [contents]
     new_page = DictionaryObject({NameObject(k): v for k, v in page.items()})
@@ -103,7 +108,7 @@ def prepare(pdf: bytes, signed: bool) -> Base:
     resources[NameObject("/Font")] = font_dict
     images = DictionaryObject(dict(resources.get("/XObject", DictionaryObject()).get_object()
                                    .items()))
-    images[NameObject(f"/{QR_RESOURCE}")] = _indirect(content + 1, reader)
+    images[NameObject(f"/{QR_RESOURCE}")] = _indirect(content + _QR_IMAGE, reader)
     resources[NameObject("/XObject")] = images
     new_page[NameObject("/Resources")] = resources
     if signed:
@@ -112,7 +117,7 @@ def prepare(pdf: bytes, signed: bool) -> Base:
             [*(annots.get_object() if annots else []), _indirect(widget, reader)])
         objects[widget] = (
             f"<</Type /Annot/Subtype /Widget/FT /Sig/T (HocvusoSignature)/F 132"
-            f"/Rect [0 0 0 0]/P {page_number} 0 R/V {content + 3} 0 R>>").encode()
+            f"/Rect [0 0 0 0]/P {page_number} 0 R/V {content + _SIGNATURE} 0 R>>").encode()
         catalog = DictionaryObject(dict(reader.trailer["/Root"].items()))
         catalog[NameObject("/AcroForm")] = DictionaryObject({
             NameObject("/Fields"): ArrayObject([_indirect(widget, reader)]),
@@ -186,10 +191,12 @@ def _xref_stream(number: int, entries: dict[int, int], *, size_after: int, root:
         + b"\nendstream"
 
 
-def write(base: Base, content: bytes, image: bytes, *, title: str, created: datetime,
-          identifier: str, sign=None, reason: str = "", location: str = "") -> bytes:
+def write(base: Base, content: bytes, image: bytes, font_files: list[bytes], *, title: str,
+          created: datetime, identifier: str, sign=None, reason: str = "",
+          location: str = "") -> bytes:
     """The certificate's PDF: base's PDF and repeated objects, then its content stream, QR
-    image (qr_image), document information and, with sign (byte ranges → CMS DER, with the
+    image (qr_image), font files (one per weight of WEIGHTS, font_file_object), document
+    information and, with sign (byte ranges → CMS DER, with the
     room it needs in .room), its signature. Raises ValueError when the CMS outgrows its room."""
     stream = zlib.compress(content, 6)
     out = bytearray(base.head)
@@ -206,6 +213,8 @@ def write(base: Base, content: bytes, image: bytes, *, title: str, created: date
     add(f"<</Filter /FlateDecode/Length {len(stream)}>>\nstream\n".encode() + stream
         + b"\nendstream")
     add(image)
+    for data in font_files:
+        add(font_file_object(data))
     stamp = _pdf_date(created)
     info = add((f"<</Title {_text_string(title)}/Producer {_text_string(base.producer)}"
                 f"/CreationDate ({stamp})/ModDate ({stamp})>>").encode())

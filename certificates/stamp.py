@@ -21,7 +21,7 @@ from datetime import datetime
 
 import segno
 
-from certificates import pdf_update
+from certificates import font_subset, pdf_update
 from certificates.stamp_font import StampFont, stamp_font
 from lms.pdf import layout, write
 
@@ -284,8 +284,13 @@ def assemble(page: Page, fields: Fields, sign=None, *, reason: str = "", locatio
     by sign (byte ranges → CMS DER) when given. matrix: the QR code's, when already made.
     Raises NotStampable."""
     image = pdf_update.qr_image(qr_matrix(fields.qr_text) if matrix is None else matrix)
+    body = content(page, fields)
+    drawn = {"bold": fields.name, "regular": ""}
+    for field, spot in page.spots.items():
+        drawn[spot.weight] += fields.values[field]
+    files = [font_subset.font_file(stamp_font(w), drawn[w]) for w in pdf_update.WEIGHTS]
     try:
-        return pdf_update.write(page.base, content(page, fields), image, title=fields.title,
+        return pdf_update.write(page.base, body, image, files, title=fields.title,
                                 created=fields.created, identifier=fields.identifier,
                                 sign=sign, reason=reason, location=location)
     except ValueError as exc:

@@ -137,16 +137,23 @@ def _utf16(char: str) -> list[int]:
     return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
 
 
-def _stream(dictionary: str, data: bytes) -> bytes:
+def stream(dictionary: str, data: bytes) -> bytes:
+    """A compressed stream object's body; dictionary holds its other entries."""
     packed = zlib.compress(data, 6)
     return (f"<</Filter /FlateDecode/Length {len(packed)}{dictionary}>>\nstream\n".encode()
             + packed + b"\nendstream")
 
 
-def pdf_objects(font: StampFont, first: int) -> list[bytes]:
-    """The font's five objects, numbered from first: Type0 font (first), CID font, font
-    descriptor, font file, ToUnicode map."""
-    cid, descriptor, file, to_unicode = first + 1, first + 2, first + 3, first + 4
+def font_file_object(data: bytes) -> bytes:
+    """A TrueType font file (the whole cut, or font_subset's cut of it) as a stream object."""
+    return stream(f"/Length1 {len(data)}", data)
+
+
+def pdf_objects(font: StampFont, first: int, file: int) -> list[bytes]:
+    """The font's four objects every certificate repeats, numbered from first: Type0 font
+    (first), CID font, font descriptor, ToUnicode map. file: the number of the font file's
+    object, which each certificate writes itself (font_file_object)."""
+    cid, descriptor, to_unicode = first + 1, first + 2, first + 3
     widths = " ".join(str(w) for w in font.advances)
     flags = 2 | 32  # serif, non-symbolic
     return [
@@ -160,7 +167,5 @@ def pdf_objects(font: StampFont, first: int) -> list[bytes]:
          f"/FontBBox [{' '.join(map(str, font.bbox))}]/ItalicAngle 0"
          f"/Ascent {font.ascent}/Descent {font.descent}/CapHeight {font.cap_height}"
          f"/StemV 80/FontFile2 {file} 0 R>>").encode(),
-        _stream(f"/Length1 {len(font.data)}", font.data),
-        _stream("", _to_unicode(font)),
+        stream("", _to_unicode(font)),
     ]
-

@@ -282,3 +282,49 @@ def test_every_diacritic_shows_at_50_dpi_on_a_stamped_page(unsigned):
     assert differing, "the marks are invisible"
     ink = sum(255 - v for r in differing for v in pages["nfc"][r])
     assert ink > sum(255 - v for r in differing for v in pages["bare"][r])
+
+
+def _embedded_font(pdf: bytes, prefix: str):
+    from fontTools.ttLib import TTFont
+
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    for font in page["/Resources"]["/Font"].values():
+        font = font.get_object()
+        if font["/BaseFont"].startswith(f"/{prefix}+"):
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            data = descriptor.get_object()["/FontFile2"].get_object().get_data()
+            return data, TTFont(io.BytesIO(data))
+    raise AssertionError(f"no {prefix} font")
+
+
+def test_a_stamped_certificate_carries_only_the_glyphs_it_draws(unsigned):
+    from certificates.stamp_font import stamp_font
+
+    name = "Nguyễn Thị Ngọc Ánh"
+    pdf = stamped(certificate(name))
+    bold = stamp_font("bold")
+    _data, font = _embedded_font(pdf, "HVSBLD")
+    order = font.getGlyphOrder()
+    for char in set(name):  # glyph ids kept: the PDF's widths and ToUnicode still apply
+        glyph = bold.glyphs[char]
+        assert font["hmtx"][order[glyph]][0] * 1000 // font["head"].unitsPerEm == \
+            bold.advances[glyph]
+
+    def drawn(char: str) -> bool:
+        glyph = bold.glyphs[char]  # HarfBuzz drops the empty ones after the last kept
+        return glyph < len(order) and font["glyf"][order[glyph]].numberOfContours != 0
+
+    assert all(drawn(c) for c in name.replace(" ", ""))
+    assert not drawn("Q") and not drawn("ỹ")  # in the cut, not on this certificate
+    assert words(pdf).count(name) == 1
+
+
+def test_without_harfbuzz_the_whole_cut_font_goes_in(unsigned, monkeypatch):
+    from certificates import font_subset
+    from certificates.stamp_font import stamp_font
+
+    monkeypatch.setattr(font_subset, "_libraries", None)
+    pdf = stamped(certificate())
+    data, _font = _embedded_font(pdf, "HVSBLD")
+    assert data == stamp_font("bold").data
+    assert "Nguyễn Thị Ngọc Ánh" in words(pdf)
