@@ -157,6 +157,7 @@ class FloorComparison:
     floor: WrkResult
     floor_cpu_ms: float
     pages: dict[str, tuple[WrkResult, float]]  # path → (wrk result, CPU ms per request)
+    one_query: tuple[WrkResult, float]  # the floor plus one primary-key query
     load: Load
 
 
@@ -204,6 +205,12 @@ def compare_with_floor(cluster: Cluster, load: Load, *, workers: int = 2,
         cpu = tree_cpu_seconds(floor.pid)
         floor_result = run_wrk(f"http://127.0.0.1:{port}/", load, headers)
         floor_cpu = tree_cpu_seconds(floor.pid) - cpu
+        query_url = f"http://127.0.0.1:{port}/one-query"
+        run_wrk(query_url, Load(seconds=2), headers)
+        cpu = tree_cpu_seconds(floor.pid) + tree_cpu_seconds(cluster.postgres_pid())
+        query_result = run_wrk(query_url, load, headers)
+        query_cpu = (tree_cpu_seconds(floor.pid) + tree_cpu_seconds(cluster.postgres_pid())
+                     - cpu)
     finally:
         floor.terminate()
         floor.wait(timeout=30)
@@ -217,10 +224,12 @@ def compare_with_floor(cluster: Cluster, load: Load, *, workers: int = 2,
         if page.errors:
             raise BenchError(f"wrk saw {page.errors} errors on {path}")
         pages[path] = (page, 1000 * page_cpu / max(page.requests, 1))
-    if floor_result.errors:
-        raise BenchError(f"wrk saw {floor_result.errors} errors on the floor")
+    if floor_result.errors or query_result.errors:
+        raise BenchError(f"wrk saw {floor_result.errors + query_result.errors} errors on the "
+                         "floor")
     return FloorComparison(floor_result, 1000 * floor_cpu / max(floor_result.requests, 1),
-                           pages, load)
+                           pages, (query_result,
+                                   1000 * query_cpu / max(query_result.requests, 1)), load)
 
 
 # -- printing -------------------------------------------------------------------------------
@@ -256,6 +265,11 @@ def print_report(report: LoadReport, floor: FloorComparison | None = None) -> No
         f = floor.floor
         print(f"\n  floor (bare Flask, same gunicorn settings, {floor.load.describe()}): "
               f"{f.rps:,.0f} req/s, p99 {f.p99_ms:.1f} ms, CPU {floor.floor_cpu_ms:.2f} ms/req")
+        q, q_cpu = floor.one_query
+        print(f"  floor + one primary-key query (SQLAlchemy, PostgreSQL): {q.rps:,.0f} req/s "
+              f"= {q.rps / f.rps:.2f}× the floor, p99 {q.p99_ms:.1f} ms = "
+              f"{q.p99_ms / f.p99_ms:.1f}×, CPU {q_cpu:.2f} ms/req: the most a page that reads "
+              "its session from the database can reach here")
         for path, (p, cpu_ms) in floor.pages.items():
             print(f"  GET {path} (signed-in learner, node A, same wrk): {p.rps:,.0f} req/s, "
                   f"p99 {p.p99_ms:.1f} ms, CPU {cpu_ms:.2f} ms/req (gunicorn + PostgreSQL)")
