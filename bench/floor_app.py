@@ -2,7 +2,7 @@
 the same gunicorn settings as the product (`gunicorn bench.floor_app:app`).
 
 `/one-query` is the floor plus the least a signed-in page must do: one primary-key lookup
-through SQLAlchemy on the product's database (LMS_CONFIG_FILE's database_url, as the nodes
+through SQLAlchemy on the product's database (DATABASE_URL of LMS_CONFIG_FILE, as the nodes
 read it). Its throughput bounds what any page that reads its session from the database can
 reach on this machine."""
 
@@ -24,7 +24,8 @@ def _database():
     with _lock:
         if _engine is None:
             config = tomllib.loads(Path(os.environ["LMS_CONFIG_FILE"]).read_text("utf-8"))
-            _engine = create_engine(config["database_url"], pool_pre_ping=True)
+            url = {k.upper(): v for k, v in config.items()}["DATABASE_URL"]
+            _engine = create_engine(url, pool_pre_ping=True)
         return _engine
 
 
