@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from courses.models import Audience, Course
 from enrollment.assignments.models import Assignment
@@ -142,18 +142,9 @@ def _learner_assignments(user: User) -> dict[str, Assignment]:
     return chosen
 
 
-def _enrollments(user: User, codes: list[str]) -> dict[str, Enrollment]:
-    found: dict[str, Enrollment] = {}
-    rows = session.execute(
-        select(Enrollment, Course.code).join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.user_id == user.id, Course.code.in_(codes))
-        .order_by(Enrollment.started_at.desc())).all()
-    for enrollment, code in rows:
-        found.setdefault(code, enrollment)  # the newest, as enrollment.service does
-    return found
-
-
-def state_of(enrollment: Enrollment | None, due_on: date, today: date) -> str:
+def state_of(enrollment: Enrollment | Row | None, due_on: date, today: date) -> str:
+    """not_started, in_progress, completed or overdue; enrollment: anything with the newest
+    enrolment's completed_at."""
     if enrollment is not None and enrollment.completed_at is not None:
         return "completed"
     if today > due_on:
@@ -161,13 +152,42 @@ def state_of(enrollment: Enrollment | None, due_on: date, today: date) -> str:
     return "in_progress" if enrollment is not None else "not_started"
 
 
+def _completion_by_code(user: User, codes: list[str]) -> dict[str, Row]:
+    """Per course code, the user's newest enrolment (as enrollment.service counts it) as a
+    row with its completed_at: columns only, for the learner's own page."""
+    found: dict[str, Row] = {}
+    rows = session.execute(
+        select(Course.code, Enrollment.completed_at)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == user.id, Course.code.in_(codes))
+        .order_by(Enrollment.started_at.desc(), Enrollment.id.desc())).all()
+    for row in rows:
+        found.setdefault(row.code, row)  # the newest
+    return found
+
+
+def _titles(codes: list[str]) -> dict[str, str]:
+    """The title of each code's latest published version (latest_courses_by_code, titles
+    only)."""
+    found: dict[str, str] = {}
+    if not codes:
+        return found
+    rows = session.execute(
+        select(Course.code, Course.title_vi, Course.title_en)
+        .where(Course.code.in_(codes), Course.is_published.is_(True))
+        .order_by(Course.code, Course.version.desc())).all()
+    for code, title_vi, title_en in rows:
+        found.setdefault(code, localized(title_vi, title_en))
+    return found
+
+
 def assignments_for_learner(user: User) -> list[dict]:
     """The user's assigned courses (LearnerAssignmentOut dicts), earliest due first."""
     chosen = _learner_assignments(user)
     codes = sorted(chosen)
-    enrollments, courses = _enrollments(user, codes), latest_courses_by_code(codes)
+    enrollments, titles = _completion_by_code(user, codes), _titles(codes)
     today = today_local()
-    views = [{"course_code": code, "course_title": _title(courses, code),
+    views = [{"course_code": code, "course_title": titles.get(code, code),
               "start_on": a.start_on, "due_on": a.due_on,
               "state": state_of(enrollments.get(code), a.due_on, today)}
              for code, a in chosen.items()]
