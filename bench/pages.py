@@ -16,6 +16,7 @@ from typing import Any
 from bench.engines import Scratch
 from bench.procs import BenchError, app_config, prepare_database, tree_cpu_seconds
 from bench.report import ratio, table
+from bench.web import first_demo_pupil
 
 COURSE_PACKAGES = ("courses/content/an-toan-giao-thong",
                    "courses/content/an-toan-khong-gian-mang", "courses/content/chinh-quyen-so")
@@ -69,16 +70,9 @@ def learner_paths(app: Any) -> tuple[int, dict[str, str]]:
     from enrollment.assignments import service as assignment_service
     from enrollment.models import Enrollment
     from lms.db import session, transaction
-    from lms.people.models import Role, RoleGrant, User
-    from lms.units.models import Unit, UnitKind
 
     with app.test_request_context(), transaction():
-        user = session.execute(
-            select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-            .join(Unit, Unit.id == RoleGrant.unit_id)
-            .where(RoleGrant.role == Role.LEARNER, Unit.code.startswith("DEMO-"),
-                   Unit.kind == UnitKind.CLASS, RoleGrant.revoked_at.is_(None))
-            .order_by(User.id).limit(1)).scalar_one()
+        user = first_demo_pupil()
         assignment_service.enroll_assigned(user)
         session.flush()
         enrollment = session.execute(select(Enrollment).where(Enrollment.user_id == user.id)

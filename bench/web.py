@@ -96,31 +96,39 @@ class Attempt:
         return json.dumps({"selected": [self.option_id]})
 
 
+def first_demo_pupil():
+    """The first learner (by id) of a demo class; inside an app context."""
+    from sqlalchemy import select
+
+    from lms.db import session
+    from lms.people.models import Role, RoleGrant, User
+    from lms.units.models import Unit, UnitKind
+
+    return session.execute(
+        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Unit, Unit.id == RoleGrant.unit_id)
+        .where(RoleGrant.role == Role.LEARNER, Unit.code.startswith("DEMO-"),
+               Unit.kind == UnitKind.CLASS, RoleGrant.revoked_at.is_(None))
+        .order_by(User.id).limit(1)).scalar_one()
+
+
 def quiz_attempt(database_url: str) -> Attempt:
     """The first demo learner of a class starts ATGT-HS through the services a request uses:
     enrol, open every lesson, move its reading clock back past the minimum time, mark it read,
     start the final quiz. Committed; the cookie is built as in learner_session()."""
-    from sqlalchemy import select
 
     from courses import queries as course_queries
     from enrollment import attempts, service
     from lms.app import create_app
     from lms.db import get_db, session, transaction, utcnow
-    from lms.people.models import Role, RoleGrant, User
     from lms.security import login_manager
-    from lms.units.models import Unit, UnitKind
 
     app = create_app(app_config(database_url))
     try:
         with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"},
                                       headers={"User-Agent": USER_AGENT}):
             with transaction():
-                user = session.execute(
-                    select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-                    .join(Unit, Unit.id == RoleGrant.unit_id)
-                    .where(RoleGrant.role == Role.LEARNER, Unit.code.startswith("DEMO-"),
-                           Unit.kind == UnitKind.CLASS, RoleGrant.revoked_at.is_(None))
-                    .order_by(User.id).limit(1)).scalar_one()
+                user = first_demo_pupil()
                 enrollment = service.enroll(user, COURSE)
                 for lesson in course_queries.lessons_of(enrollment.course_id):
                     progress = service.open_lesson(enrollment, lesson)
