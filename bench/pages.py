@@ -14,9 +14,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.engines import Scratch
-from bench.procs import BenchError, app_config, prepare_database, tree_cpu_seconds
+from bench.procs import (
+    BenchError,
+    app_config,
+    first_demo_pupil,
+    prepare_database,
+    tree_cpu_seconds,
+)
 from bench.report import ratio, table
-from bench.web import first_demo_pupil
 
 COURSE_PACKAGES = ("courses/content/an-toan-giao-thong",
                    "courses/content/an-toan-khong-gian-mang", "courses/content/chinh-quyen-so")

@@ -204,3 +204,19 @@ def _vm_hwm(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def first_demo_pupil():
+    """The first learner (by id) of a demo class; inside an app context."""
+    from sqlalchemy import select
+
+    from lms.db import session
+    from lms.people.models import Role, RoleGrant, User
+    from lms.units.models import Unit, UnitKind
+
+    return session.execute(
+        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Unit, Unit.id == RoleGrant.unit_id)
+        .where(RoleGrant.role == Role.LEARNER, Unit.code.startswith("DEMO-"),
+               Unit.kind == UnitKind.CLASS, RoleGrant.revoked_at.is_(None))
+        .order_by(User.id).limit(1)).scalar_one()

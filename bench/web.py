@@ -18,6 +18,7 @@ from bench.procs import (
     Gunicorn,
     app_config,
     app_env,
+    first_demo_pupil,
     prepare_database,
     tree_cpu_seconds,
 )
@@ -94,22 +95,6 @@ class Attempt:
     @property
     def body(self) -> str:
         return json.dumps({"selected": [self.option_id]})
-
-
-def first_demo_pupil():
-    """The first learner (by id) of a demo class; inside an app context."""
-    from sqlalchemy import select
-
-    from lms.db import session
-    from lms.people.models import Role, RoleGrant, User
-    from lms.units.models import Unit, UnitKind
-
-    return session.execute(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-        .join(Unit, Unit.id == RoleGrant.unit_id)
-        .where(RoleGrant.role == Role.LEARNER, Unit.code.startswith("DEMO-"),
-               Unit.kind == UnitKind.CLASS, RoleGrant.revoked_at.is_(None))
-        .order_by(User.id).limit(1)).scalar_one()
 
 
 def quiz_attempt(database_url: str) -> Attempt:

@@ -36,8 +36,9 @@ _DARK_TO_BITS = bytes.maketrans(b"\x00\x01", b"10")  # DeviceGray, 1 bit: 0 is b
 
 WEIGHTS = ("bold", "regular")
 _FONT_OBJECTS = 4  # per weight, repeated: stamp_font.pdf_objects
-# A certificate's own objects, from Base.first_free on, in this order:
-_CONTENT, _QR_IMAGE, _FONT_FILES = 0, 1, 2
+# A certificate's own objects, from Base.first_free on: its content stream (first_free
+# itself), then these, at these offsets from it.
+_QR_IMAGE, _FONT_FILES = 1, 2
 _INFO = _FONT_FILES + len(WEIGHTS)
 _SIGNATURE = _INFO + 1
 

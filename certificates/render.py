@@ -17,7 +17,6 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-import segno
 from flask import current_app
 
 from certificates import cms, offline, pades, stamp
@@ -110,10 +109,9 @@ def qr_text(cert: Certificate) -> str:
 
 def qr_png(text: str) -> bytes:
     """One pixel per module with the standard 4-module quiet zone, drawn crisp at 38 mm
-    (image-rendering: pixelated); error correction and mask as stamp.qr_matrix."""
+    (image-rendering: pixelated); the code of stamp.qr_code, as a stamped page draws it."""
     buffer = io.BytesIO()
-    code = segno.make(text, error=stamp.QR_ERROR, micro=False, mask=stamp.QR_MASK)
-    code.save(buffer, kind="png", scale=1, border=4)
+    stamp.qr_code(text).save(buffer, kind="png", scale=1, border=4)
     return buffer.getvalue()
 
 

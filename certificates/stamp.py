@@ -210,9 +210,14 @@ def name_lines(name: str, font: StampFont, box: Box, sizes: tuple[float, ...],
     raise NotStampable("the name does not fit its box")
 
 
+def qr_code(text: str) -> segno.QRCode:
+    """segno's QR code for text: the one both ways draw (render.qr_png, qr_matrix)."""
+    return segno.make(text, error=QR_ERROR, micro=False, mask=QR_MASK)
+
+
 def qr_matrix(text: str):
-    """segno's modules (rows of 0 and 1) for text, as render.qr_png draws them."""
-    return segno.make(text, error=QR_ERROR, micro=False, mask=QR_MASK).matrix
+    """The QR code's modules, rows of 0 and 1."""
+    return qr_code(text).matrix
 
 
 @dataclass(frozen=True)
